@@ -1,0 +1,30 @@
+// Names the controller uses for our API and the labels it puts on what it creates.
+export const GROUP = "kubeflow.tkestack.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const KIND = {
+  gateway: "JupyterGateway",
+  notebook: "JupyterNotebook",
+  kernel: "JupyterKernel",
+  kernelTemplate: "JupyterKernelTemplate",
+  kernelSpec: "JupyterKernelSpec",
+} as const;
+
+export const PLURAL = {
+  gateway: "jupytergateways",
+  notebook: "jupyternotebooks",
+  kernel: "jupyterkernels",
+  kernelTemplate: "jupyterkerneltemplates",
+  kernelSpec: "jupyterkernelspecs",
+} as const;
+
+export const LABELS = {
+  kernel: `${GROUP}/kernel`,
+  kernelSpec: `${GROUP}/kernelspec`,
+  gateway: `${GROUP}/gateway`,
+  notebook: `${GROUP}/notebook`,
+} as const;
+
+/** The one field manager for every server-side apply this controller makes. */
+export const FIELD_MANAGER = "elastic-jupyter";

@@ -1,0 +1,98 @@
+// What the kernel reconciler should do, decided from what it observed. Pure and level-triggered:
+// the same observation always gives the same plan, whichever event woke the reconciler.
+import type { Pod } from "kubernetes-types/core/v1";
+import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import { desiredKernelPod, type KernelPodOptions } from "./pod.ts";
+import { failedStatus, isTerminal, pendingStatus, statusFromPod, wasReady } from "./status.ts";
+
+/** A pod lost before its kernel was ever ready is recreated at most this many times. */
+export const MAX_POD_RESTARTS = 5;
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+
+export interface KernelObservation {
+  kernel: JupyterKernel;
+  /** The pod named after the kernel, if the cache has one. */
+  pod: Pod | undefined;
+  /** Resolved references; `undefined` with the ref set means "not found". */
+  kernelSpec: JupyterKernelSpec | undefined;
+  kernelTemplate: JupyterKernelTemplate | undefined;
+  now: Date;
+}
+
+export interface KernelPlan {
+  createPod?: Pod;
+  deletePod?: { name: string; uid: string };
+  /** The status to write; omitted when it would not change. */
+  status?: JupyterKernelStatus;
+  requeueAfterMs?: number;
+}
+
+export function restartBackoffMs(restarts: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(restarts - 1, 0), BACKOFF_MAX_MS);
+}
+
+function controlledBy(pod: Pod, kernel: JupyterKernel): boolean {
+  return pod.metadata?.ownerReferences?.some((o) => o.controller && o.uid === kernel.metadata?.uid) === true;
+}
+
+export function planKernel(o: KernelObservation, opts: KernelPodOptions): KernelPlan {
+  const { kernel, pod } = o;
+  const now = o.now.toISOString();
+  if (kernel.metadata?.deletionTimestamp) return {}; // garbage collection removes the pod
+  // Terminal is final: the gateway has been told the kernel is gone, so it is never revived.
+  if (isTerminal(kernel.status?.phase)) return {};
+
+  const specRef = kernel.spec.kernelSpec;
+  if (specRef && !o.kernelSpec) {
+    return { status: failedStatus(kernel, "KernelSpecNotFound", `JupyterKernelSpec ${specRef.namespace ?? kernel.metadata?.namespace}/${specRef.name} does not exist`, now) };
+  }
+  const templateRef = kernel.spec.kernelTemplate ?? o.kernelSpec?.spec?.template;
+  if (!kernel.spec.template && templateRef && !o.kernelTemplate) {
+    return { status: failedStatus(kernel, "TemplateNotFound", `JupyterKernelTemplate ${templateRef.namespace ?? kernel.metadata?.namespace}/${templateRef.name} does not exist`, now) };
+  }
+
+  if (pod) {
+    if (!controlledBy(pod, kernel)) {
+      return {
+        status: pendingStatus(kernel, "PodNameConflict", `a pod named ${pod.metadata?.name} exists and is not owned by this kernel`, now),
+        requeueAfterMs: 10_000,
+      };
+    }
+    const ready = wasReady(kernel);
+    if (pod.metadata?.deletionTimestamp) {
+      if (ready) return { status: failedStatus(kernel, "PodDeleted", "the kernel pod was deleted after the kernel started", now) };
+      return { status: pendingStatus(kernel, "PodTerminating", "the kernel pod is being deleted and will be recreated", now) };
+    }
+    if (pod.status?.phase === "Failed" && pod.status.reason === "Evicted" && !ready) {
+      // Evicted before the kernel ever started: nobody lost work, so try again elsewhere.
+      return { deletePod: { name: pod.metadata!.name!, uid: pod.metadata!.uid! }, status: pendingStatus(kernel, "PodEvicted", pod.status.message ?? "the kernel pod was evicted", now) };
+    }
+    return { status: statusFromPod(kernel, pod, now) };
+  }
+
+  // No pod.
+  const lostUid = kernel.status?.podUID;
+  if (lostUid) {
+    if (wasReady(kernel)) return { status: failedStatus(kernel, "PodDeleted", "the kernel pod disappeared after the kernel started", now) };
+    const restarts = (kernel.status?.restarts ?? 0) + 1;
+    if (restarts > MAX_POD_RESTARTS) {
+      return { status: failedStatus(kernel, "RestartLimitExceeded", `the kernel pod was lost ${restarts - 1} times before it became ready`, now) };
+    }
+    const delay = restartBackoffMs(restarts);
+    const restartAt = new Date(o.now.getTime() + delay).toISOString();
+    return {
+      status: pendingStatus(kernel, "PodLost", `the kernel pod was lost before it became ready; recreating (attempt ${restarts}) in ${delay / 1000} s`, now, { restarts, restartAt, podUID: undefined }),
+      requeueAfterMs: delay,
+    };
+  }
+  const restartAt = kernel.status?.restartAt ? Date.parse(kernel.status.restartAt) : 0;
+  if (restartAt > o.now.getTime()) return { requeueAfterMs: restartAt - o.now.getTime() };
+
+  const desired = desiredKernelPod(kernel, o.kernelSpec, o.kernelTemplate, opts);
+  if ("error" in desired) return { status: failedStatus(kernel, desired.error.reason, desired.error.message, now) };
+  return {
+    createPod: desired.pod,
+    status: pendingStatus(kernel, "PodCreating", "creating the kernel pod", now, { podName: desired.pod.metadata!.name!, gpus: desired.gpus }),
+  };
+}

@@ -1,0 +1,186 @@
+// JupyterKernel -> kernel Pod: the desired pod, computed from the kernel, its kernelspec and its
+// kernel template. Pure: no I/O, so every rule here is unit-tested.
+import type { Container, EnvVar, Pod, PodTemplateSpec, Toleration, Volume } from "kubernetes-types/core/v1";
+import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import { API_VERSION, KIND, LABELS } from "../api.ts";
+
+/** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
+export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
+export const BOOTSTRAP_COMMAND = ["python", `${BOOTSTRAP_DIR}/bootstrap.py`];
+export const DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
+const KERNEL_CONTAINER = "kernel";
+
+export interface KernelPodOptions {
+  /** ConfigMap (in the kernel's namespace) holding bootstrap.py; mounted when the default command is used. */
+  bootstrapConfigMap: string;
+}
+
+/** Why a kernel cannot get a pod: a CamelCase reason for scripts, a message for people. */
+export interface KernelPodError { reason: string; message: string }
+
+export type KernelPodResult = { pod: Pod; gpus: number } | { error: KernelPodError };
+
+/** The pod name is the kernel's name: deterministic, so two writers can never create two pods. */
+export function kernelPodName(kernel: JupyterKernel): string {
+  return kernel.metadata!.name!;
+}
+
+/** GPUs the kernel asks for, checked against what its kernelspec allows. */
+export function kernelGpus(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): { count: number; resource: string } | { error: KernelPodError } | undefined {
+  const gpu = spec?.spec?.gpu;
+  if (kernel.spec.gpus === undefined && gpu === undefined) return undefined; // the template decides
+  const resource = gpu?.resourceName ?? DEFAULT_GPU_RESOURCE;
+  const count = kernel.spec.gpus ?? gpu?.count ?? 0;
+  const max = gpu?.max ?? gpu?.count ?? 0;
+  if (kernel.spec.gpus !== undefined && count > max) {
+    const who = spec ? `kernelspec ${spec.metadata?.name}` : "a kernel without a kernelspec";
+    return { error: { reason: "GPULimitExceeded", message: `requested ${count} ${resource}, but ${who} allows at most ${max} (set by spec.gpu.max)` } };
+  }
+  return { count, resource };
+}
+
+/**
+ * The kernel pod. The pod template comes from the kernel itself (spec.template) or else the
+ * kernel template; the kernelspec supplies image, command, env, resources and GPUs; the kernel
+ * supplies its identity and connection settings, which always win.
+ */
+export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, template: JupyterKernelTemplate | undefined, opts: KernelPodOptions): KernelPodResult {
+  const gpus = kernelGpus(kernel, spec);
+  if (gpus && "error" in gpus) return gpus;
+  const base: PodTemplateSpec = structuredClone(kernel.spec.template ?? template?.spec?.template ?? {});
+  const podSpec = base.spec ?? { containers: [] };
+  const containers = podSpec.containers ?? [];
+  let main = containers.find((c) => c.name === KERNEL_CONTAINER) ?? containers[0];
+  if (!main) { main = { name: KERNEL_CONTAINER }; containers.push(main); }
+
+  const image = kernel.spec.image ?? spec?.spec?.image ?? main.image;
+  if (!image) return { error: { reason: "NoImage", message: "no kernel image: set spec.image on the JupyterKernelSpec or an image on the template's kernel container" } };
+  main.image = image;
+
+  const volumes: Volume[] = podSpec.volumes ?? [];
+  if (!main.command) {
+    if (spec?.spec?.kernelCommand?.length) {
+      main.command = spec.spec.kernelCommand;
+    } else {
+      main.command = BOOTSTRAP_COMMAND;
+      volumes.push({ name: "elastic-jupyter-bootstrap", configMap: { name: opts.bootstrapConfigMap } });
+      main.volumeMounts = [...(main.volumeMounts ?? []), { name: "elastic-jupyter-bootstrap", mountPath: BOOTSTRAP_DIR, readOnly: true }];
+    }
+  }
+  main.env = mergeEnv(main.env, spec?.spec?.env, kernel.spec.env, connectionEnv(kernel, spec));
+  applyResources(main, spec, gpus);
+
+  const tolerations: Toleration[] = podSpec.tolerations ?? [];
+  if (gpus && gpus.count > 0 && !tolerations.some((t) => t.key === gpus.resource || t.operator === "Exists" && !t.key)) {
+    // What the ExtendedResourceToleration admission plugin adds in clusters that enable it: GPU
+    // nodes are tainted with the resource name, and a pod that asks for that resource may go there.
+    tolerations.push({ key: gpus.resource, operator: "Exists", effect: "NoSchedule" });
+  }
+
+  const name = kernelPodName(kernel);
+  const pod: Pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: kernel.metadata!.namespace!,
+      labels: { ...legacyMetadataLabels(base.metadata), ...base.metadata?.labels, ...kernelPodLabels(kernel, spec) },
+      annotations: { ...base.metadata?.annotations },
+      ownerReferences: [{
+        apiVersion: API_VERSION, kind: KIND.kernel, name: kernel.metadata!.name!, uid: kernel.metadata!.uid!,
+        controller: true, blockOwnerDeletion: true,
+      }],
+    },
+    spec: {
+      ...podSpec,
+      containers,
+      ...(volumes.length ? { volumes } : {}),
+      ...(tolerations.length ? { tolerations } : {}),
+      // A kernel that exits is over: the gateway restarts kernels through its own API, and a pod
+      // restarted in place would come back on new ports the gateway does not know.
+      restartPolicy: "Never",
+      // Kernels run users' code; they get no API credentials unless a template asks for them.
+      automountServiceAccountToken: podSpec.automountServiceAccountToken ?? false,
+    },
+  };
+  return { pod, gpus: podGpus(pod) };
+}
+
+/** GPUs a pod asks for: the sum of every GPU-like extended resource limit over its containers. */
+export function podGpus(pod: Pod): number {
+  let n = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    for (const [name, q] of Object.entries(c.resources?.limits ?? {})) {
+      if (GPU_COUNT_RESOURCES.test(name)) n += Number(q) || 0;
+    }
+  }
+  return n;
+}
+
+/** Resources that count whole (or shared) GPUs, as opposed to GPU memory or cores. */
+const GPU_COUNT_RESOURCES = /^(nvidia\.com\/(gpu|gpu\.shared|mig-.+)|amd\.com\/gpu|volcano\.sh\/vgpu-number|aliyun\.com\/gpu-count)$/;
+
+/** The labels Enterprise Gateway finds kernel pods by, plus ours. */
+export function kernelPodLabels(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): Record<string, string> {
+  return {
+    kernel_id: kernel.spec.kernelId,
+    component: "kernel",
+    app: "enterprise-gateway",
+    [LABELS.kernel]: kernel.metadata!.name!,
+    ...(spec?.metadata?.name ? { [LABELS.kernelSpec]: spec.metadata.name } : {}),
+    "app.kubernetes.io/managed-by": "elastic-jupyter",
+  };
+}
+
+/**
+ * SEED.md's template sample puts `app: ...` and `component: ...` straight under metadata (the
+ * original operator's mistake). They were meant as labels, so string values there become labels.
+ */
+function legacyMetadataLabels(metadata: PodTemplateSpec["metadata"]): Record<string, string> {
+  const known = new Set(["name", "namespace", "labels", "annotations", "generateName", "uid", "resourceVersion", "finalizers", "ownerReferences", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) if (!known.has(k) && typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** What the kernel bootstrap needs to connect back to the gateway (both EG spellings). */
+function connectionEnv(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): EnvVar[] {
+  const s = kernel.spec;
+  const env: EnvVar[] = [
+    { name: "KERNEL_ID", value: s.kernelId },
+    { name: "KERNEL_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+  ];
+  const language = s.language ?? spec?.spec?.language;
+  if (language) env.push({ name: "KERNEL_LANGUAGE", value: language.toLowerCase() });
+  if (s.responseAddress) env.push({ name: "RESPONSE_ADDRESS", value: s.responseAddress }, { name: "EG_RESPONSE_ADDRESS", value: s.responseAddress });
+  if (s.publicKey) env.push({ name: "PUBLIC_KEY", value: s.publicKey }, { name: "EG_PUBLIC_KEY", value: s.publicKey });
+  if (s.portRange) env.push({ name: "PORT_RANGE", value: s.portRange }, { name: "EG_PORT_RANGE", value: s.portRange });
+  if (s.username) env.push({ name: "KERNEL_USERNAME", value: s.username });
+  return env;
+}
+
+/** Later lists override earlier ones by name; order of first appearance is kept (stable pods). */
+export function mergeEnv(...lists: (EnvVar[] | undefined)[]): EnvVar[] {
+  const byName = new Map<string, EnvVar>();
+  for (const list of lists) for (const e of list ?? []) byName.set(e.name, e);
+  return [...byName.values()];
+}
+
+function applyResources(main: Container, spec: JupyterKernelSpec | undefined, gpus: { count: number; resource: string } | undefined): void {
+  const fromSpec = spec?.spec?.resources;
+  const limits: Record<string, string | number> = { ...main.resources?.limits, ...fromSpec?.limits };
+  const requests: Record<string, string | number> = { ...main.resources?.requests, ...fromSpec?.requests };
+  if (gpus) {
+    // Extended resources are limits only (the API server copies them to requests).
+    delete requests[gpus.resource];
+    if (gpus.count > 0) limits[gpus.resource] = String(gpus.count);
+    else delete limits[gpus.resource];
+  }
+  const resources: Container["resources"] = { ...main.resources };
+  delete resources.limits;
+  delete resources.requests;
+  if (Object.keys(limits).length) resources.limits = limits;
+  if (Object.keys(requests).length) resources.requests = requests;
+  main.resources = resources;
+}
