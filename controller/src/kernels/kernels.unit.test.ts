@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import type { Pod } from "kubernetes-types/core/v1";
-import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { BOOTSTRAP_COMMAND, desiredKernelPod, podGpus } from "./pod.ts";
 import { MAX_POD_RESTARTS, planKernel, restartBackoffMs } from "./plan.ts";
 import { statusFromPod } from "./status.ts";
@@ -154,7 +154,7 @@ describe("statusFromPod", () => {
 });
 
 describe("planKernel", () => {
-  const ready = { phase: "Running", podUID: "uid-pod", conditions: [{ type: "Ready", status: "True", reason: "KernelRunning", message: "", lastTransitionTime: "2026-11-25T11:00:00Z" }] };
+  const ready: JupyterKernelStatus = { phase: "Running", podUID: "uid-pod", conditions: [{ type: "Ready", status: "True", reason: "KernelRunning", message: "", lastTransitionTime: "2026-11-25T11:00:00Z" }] };
 
   it("creates the pod for a new kernel and reports Pending", () => {
     const plan = planKernel({ kernel: kernel({ kernelSpec: { name: "python-gpu" } }), pod: undefined, kernelSpec: kernelSpec(), kernelTemplate: undefined, now }, opts);

@@ -1,6 +1,6 @@
 // What the kernel reconciler should do, decided from what it observed. Pure and level-triggered:
 // the same observation always gives the same plan, whichever event woke the reconciler.
-import type { Pod } from "kubernetes-types/core/v1";
+import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { desiredKernelPod, type KernelPodOptions } from "./pod.ts";
 import { failedStatus, isTerminal, pendingStatus, statusFromPod, wasReady } from "./status.ts";

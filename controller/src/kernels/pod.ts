@@ -1,6 +1,6 @@
 // JupyterKernel -> kernel Pod: the desired pod, computed from the kernel, its kernelspec and its
 // kernel template. Pure: no I/O, so every rule here is unit-tested.
-import type { Container, EnvVar, Pod, PodTemplateSpec, Toleration, Volume } from "kubernetes-types/core/v1";
+import type { Container, EnvVar, Pod, PodTemplateSpec, Toleration, Volume } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { API_VERSION, KIND, LABELS } from "../api.ts";
 
@@ -169,8 +169,8 @@ export function mergeEnv(...lists: (EnvVar[] | undefined)[]): EnvVar[] {
 
 function applyResources(main: Container, spec: JupyterKernelSpec | undefined, gpus: { count: number; resource: string } | undefined): void {
   const fromSpec = spec?.spec?.resources;
-  const limits: Record<string, string | number> = { ...main.resources?.limits, ...fromSpec?.limits };
-  const requests: Record<string, string | number> = { ...main.resources?.requests, ...fromSpec?.requests };
+  const limits: Record<string, string> = { ...main.resources?.limits, ...fromSpec?.limits };
+  const requests: Record<string, string> = { ...main.resources?.requests, ...fromSpec?.requests };
   if (gpus) {
     // Extended resources are limits only (the API server copies them to requests).
     delete requests[gpus.resource];

@@ -1,7 +1,7 @@
 // JupyterKernel status from its pod, and the decision of what to do next. Pure functions: the
 // reconciler feeds them what the cache holds and applies what they return.
-import type { Pod } from "kubernetes-types/core/v1";
-import type { Condition } from "kubernetes-types/meta/v1";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Condition } from "@elastic-jupyter/api";
 import type { JupyterKernel, JupyterKernelStatus } from "@elastic-jupyter/api";
 import { podGpus } from "./pod.ts";
 
