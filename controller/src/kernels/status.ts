@@ -130,7 +130,13 @@ function waitingMessage(pod: Pod): string | undefined {
   return undefined;
 }
 
-/** Statuses equal up to lastTransitionTime bookkeeping: skip writes that change nothing. */
+/** Equal statuses (key order aside): lets the reconciler skip writes that change nothing. */
 export function sameStatus(a: JupyterKernelStatus | undefined, b: JupyterKernelStatus): boolean {
-  return JSON.stringify(a ?? {}) === JSON.stringify(b);
+  return canonical(a ?? {}) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => (val && typeof val === "object" && !Array.isArray(val)
+    ? Object.fromEntries(Object.entries(val).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))
+    : val));
 }

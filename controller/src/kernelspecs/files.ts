@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { ConfigMap } from "kubernetes-types/core/v1.js";
 
 export const KERNELSPEC_LABEL = "kubeflow.tkestack.io/kernelspec";
 const VERSIONS = ".versions";
@@ -24,7 +24,7 @@ const FILE_NAME = /^[A-Za-z0-9._-]+$/;
  * name, limited to `selected` when the gateway lists its kernels (an empty list serves them all).
  * Pure: ConfigMaps in, files out. Entries that cannot be safe paths are skipped and reported.
  */
-export function desiredKernelspecs(configMaps: V1ConfigMap[], selected: string[]): { specs: Map<string, KernelspecFiles>; skipped: string[] } {
+export function desiredKernelspecs(configMaps: ConfigMap[], selected: string[]): { specs: Map<string, KernelspecFiles>; skipped: string[] } {
   const specs = new Map<string, KernelspecFiles>();
   const skipped: string[] = [];
   const wanted = new Set(selected);

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { ConfigMap } from "kubernetes-types/core/v1.js";
 import { desiredKernelspecs, KERNELSPEC_LABEL, syncKernelsDir } from "./files.ts";
 
-function cm(name: string, spec: string | undefined, data: Record<string, string>, binaryData?: Record<string, string>): V1ConfigMap {
+function cm(name: string, spec: string | undefined, data: Record<string, string>, binaryData?: Record<string, string>): ConfigMap {
   return { metadata: { name, labels: spec ? { [KERNELSPEC_LABEL]: spec } : {} }, data, ...(binaryData ? { binaryData } : {}) };
 }
 
