@@ -1,0 +1,181 @@
+// The sidecar role as a real process against the real local control plane: JupyterKernels become
+// pods on kwok's fake nodes, status follows the pods, GPUs are scheduled for real, and the
+// kernelspec directory follows its ConfigMaps.
+import { expect } from "chai";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freshNamespace, getJson, kubectl, kubectlOk, repoRoot, testCluster, waitFor } from "../../../ci/test/cluster.ts";
+import { startController, type ControllerProcess } from "../testing/controller-process.ts";
+
+const CRDS = join(repoRoot, "charts/elastic-jupyter/files/crds");
+const EXAMPLES = join(repoRoot, "examples/elastic-with-custom-kernels");
+
+export async function installCrds(): Promise<void> {
+  await kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", CRDS]);
+  await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRDS]);
+}
+
+let seq = 0;
+function uuid(): string {
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+  seq++;
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+}
+
+function kernelYaml(name: string, id: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({ apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel", metadata: { name }, spec: { kernelId: id, ...spec } });
+}
+
+async function kernelStatus(ns: string, name: string): Promise<any> {
+  return (await getJson(["-n", ns, "get", "jupyterkernel", name])).status ?? {};
+}
+
+describe("sidecar: kernels become pods (controller as a real process)", function () {
+  this.timeout(120_000);
+  let ns: string;
+  let kernelsDir: string;
+  let controller: ControllerProcess;
+
+  before(async () => {
+    await installCrds();
+    ns = await freshNamespace("kernels");
+    kernelsDir = mkdtempSync(join(tmpdir(), "ej-kernels-"));
+    // SEED.md's custom-kernels kernelspec and template, unchanged.
+    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkerneltemplate.yaml")]);
+    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkernelspec.yaml")]);
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "python-gpu" },
+      spec: { language: "Python", displayName: "Python with GPUs", image: "registry.example/pytorch:2", gpu: { count: 1, max: 4 } },
+    }));
+    controller = startController([
+      "--role", "sidecar", "--namespace", ns, "--kubeconfig", testCluster.kubeconfig,
+      "--metrics-addr", "127.0.0.1:0", "--kernels-dir", kernelsDir, "--leader-elect=false",
+    ]);
+  });
+
+  after(async () => {
+    const code = await controller?.stop();
+    expect(code, `controller exit code (log: ${controller?.logFile})`).to.equal(0);
+  });
+
+  it("turns SEED's custom kernelspec + template into a Running pod; status shows phase, node and IP", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    const status = await waitFor("kernel Running", async () => {
+      const s = await kernelStatus(ns, `kernel-${id}`);
+      return s.phase === "Running" ? s : undefined;
+    });
+    expect(status.nodeName).to.match(/^cpu-node-/);
+    expect(status.podIP).to.match(/^10\.244\./);
+    expect(status.conditions.find((c: any) => c.type === "Ready").status).to.equal("True");
+    const pod = await getJson(["-n", ns, "get", "pod", `kernel-${id}`]);
+    expect(pod.metadata.labels).to.include({ kernel_id: id, component: "kernel", app: "enterprise-gateway" });
+    expect(pod.spec.containers[0].image).to.equal("ccr.ccs.tencentyun.com/kubeflow-oteam/jupyter-kernel-py:2.5.0");
+    const pods = await getJson<{ items: any[] }>(["-n", ns, "get", "pods", "-l", `kernel_id=${id},component=kernel`]);
+    expect(pods.items, "EG's label selector finds exactly one pod").to.have.length(1);
+  });
+
+  it("places a 2-GPU kernel on a GPU node", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-gpu" }, gpus: 2 }));
+    const s = await waitFor("GPU kernel Running", async () => {
+      const st = await kernelStatus(ns, `kernel-${id}`);
+      return st.phase === "Running" ? st : undefined;
+    });
+    expect(s.nodeName).to.match(/^gpu-node-/);
+    expect(s.gpus).to.equal(2);
+  });
+
+  it("reports a 99-GPU kernel Unschedulable with the scheduler's reason within seconds", async () => {
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "python-huge" },
+      spec: { language: "Python", displayName: "Huge", image: "registry.example/pytorch:2", gpu: { count: 1, max: 128 } },
+    }));
+    const id = uuid();
+    const t0 = Date.now();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-huge" }, gpus: 99 }));
+    const s = await waitFor("Unschedulable", async () => {
+      const st = await kernelStatus(ns, `kernel-${id}`);
+      return st.reason === "Unschedulable" ? st : undefined;
+    }, 15_000);
+    expect(Date.now() - t0).to.be.below(15_000);
+    expect(s.phase).to.equal("Pending");
+    expect(s.message).to.contain("Insufficient nvidia.com/gpu");
+    expect(s.conditions.find((c: any) => c.type === "Scheduled")).to.include({ status: "False", reason: "Unschedulable" });
+  });
+
+  it("fails at once, with a clear message, a kernel asking for more GPUs than its kernelspec allows", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-gpu" }, gpus: 8 }));
+    const s = await waitFor("Failed", async () => {
+      const st = await kernelStatus(ns, `kernel-${id}`);
+      return st.phase === "Failed" ? st : undefined;
+    }, 10_000);
+    expect(s.reason).to.equal("GPULimitExceeded");
+    expect(s.message).to.equal("requested 8 nvidia.com/gpu, but kernelspec python-gpu allows at most 4 (set by spec.gpu.max)");
+    expect((await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code, "no pod was created").to.not.equal(0);
+  });
+
+  it("removes the pod when the kernel is deleted", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    await waitFor("pod", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code === 0);
+    await kubectlOk(["-n", ns, "delete", "jupyterkernel", `kernel-${id}`, "--wait=false"]);
+    await waitFor("pod gone", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code !== 0);
+  });
+
+  it("recreates a pod killed before the kernel was ready", async () => {
+    const id = uuid();
+    // A node selector nothing matches keeps the pod Pending, so it is never ready.
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, {
+      kernelSpec: { name: "python-kubernetes" },
+      template: { spec: { nodeSelector: { "no-such-node": "true" }, containers: [{ name: "kernel" }] } },
+    }));
+    const first = await waitFor("first pod", async () => {
+      const r = await kubectl(["-n", ns, "get", "pod", `kernel-${id}`, "-o", "jsonpath={.metadata.uid}"]);
+      return r.code === 0 && r.stdout ? r.stdout : undefined;
+    });
+    await waitFor("status sees the pod", async () => (await kernelStatus(ns, `kernel-${id}`)).podUID === first);
+    await kubectlOk(["-n", ns, "delete", "pod", `kernel-${id}`, "--wait=true"]);
+    const second = await waitFor("a new pod", async () => {
+      const r = await kubectl(["-n", ns, "get", "pod", `kernel-${id}`, "-o", "jsonpath={.metadata.uid}"]);
+      return r.code === 0 && r.stdout && r.stdout !== first ? r.stdout : undefined;
+    }, 20_000);
+    expect(second).to.not.equal(first);
+    const s = await waitFor("status on the new pod", async () => {
+      const st = await kernelStatus(ns, `kernel-${id}`);
+      return st.podUID === second ? st : undefined;
+    });
+    expect(s.restarts).to.equal(1);
+    expect(s.phase).to.equal("Pending");
+  });
+
+  it("ends the kernel in a terminal phase when its pod is killed after it was ready", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    await waitFor("Running", async () => (await kernelStatus(ns, `kernel-${id}`)).phase === "Running");
+    await kubectlOk(["-n", ns, "delete", "pod", `kernel-${id}`, "--wait=true"]);
+    const s = await waitFor("Failed", async () => {
+      const st = await kernelStatus(ns, `kernel-${id}`);
+      return st.phase === "Failed" ? st : undefined;
+    });
+    expect(s.reason).to.equal("PodDeleted");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code, "a terminal kernel is never revived").to.not.equal(0);
+  });
+
+  it("keeps the kernelspec directory in step with kernelspec ConfigMaps: add, edit, delete", async () => {
+    const cm = (json: string) => JSON.stringify({
+      apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kernelspec-r", labels: { "kubeflow.tkestack.io/kernelspec": "r-kernel" } },
+      data: { "kernel.json": json },
+    });
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], cm('{"display_name":"R","v":1}'));
+    await waitFor("kernel.json written", async () => existsSync(join(kernelsDir, "r-kernel", "kernel.json")));
+    expect(JSON.parse(readFileSync(join(kernelsDir, "r-kernel", "kernel.json"), "utf8")).v).to.equal(1);
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], cm('{"display_name":"R","v":2}'));
+    await waitFor("kernel.json updated", async () => JSON.parse(readFileSync(join(kernelsDir, "r-kernel", "kernel.json"), "utf8")).v === 2);
+    await kubectlOk(["-n", ns, "delete", "configmap", "kernelspec-r"]);
+    await waitFor("kernelspec removed", async () => !readdirSync(kernelsDir).includes("r-kernel"));
+  });
+});

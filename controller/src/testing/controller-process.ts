@@ -1,0 +1,48 @@
+// Runs the controller as a real child process (`node controller/src/main.ts ...`) for integration
+// tests, with its JSON log lines kept for assertions and written to a file for debugging.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface ControllerProcess {
+  child: ChildProcess;
+  logFile: string;
+  lines: Array<Record<string, unknown>>;
+  /** Resolves when the process exits. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startController(args: string[], env: NodeJS.ProcessEnv = {}): ControllerProcess {
+  const logFile = join(mkdtempSync(join(tmpdir(), "ej-controller-")), "controller.log");
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", join(repoRoot, "controller/src/main.ts"), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buf = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out.write(d);
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try { lines.push(JSON.parse(line) as Record<string, unknown>); } catch { /* not JSON: kept in the file only */ }
+    }
+  });
+  child.stderr!.on("data", (d: Buffer) => out.write(d));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => { out.end(); res(code); }));
+  return {
+    child, logFile, lines, exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
