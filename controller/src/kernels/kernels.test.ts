@@ -7,19 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshNamespace, getJson, kubectl, kubectlOk, repoRoot, testCluster, waitFor } from "../../../ci/test/cluster.ts";
 import { startController, type ControllerProcess } from "../testing/controller-process.ts";
+import { installCrds } from "../testing/crds.ts";
 
-const CRDS = join(repoRoot, "charts/elastic-jupyter/files/crds");
 const EXAMPLES = join(repoRoot, "examples/elastic-with-custom-kernels");
 
-export async function installCrds(): Promise<void> {
-  await kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", CRDS]);
-  await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRDS]);
-}
-
-let seq = 0;
 function uuid(): string {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
-  seq++;
   return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
 }
 

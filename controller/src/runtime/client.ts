@@ -1,0 +1,313 @@
+// A thin REST client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which
+// handles kubeconfig files, in-cluster tokens and TLS). We speak to the API server directly
+// because the generic KubernetesObjectApi cannot address subresources (/status), re-serialises
+// bodies through its model types (dropping unknown fields), and opens a new connection pool per
+// request; here one undici dispatcher is reused and bodies go out exactly as given.
+import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { fetch, type Dispatcher } from "undici";
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: { [key: string]: string };
+  annotations?: { [key: string]: string };
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+}
+
+/** Any Kubernetes object as JSON. Interfaces from kubernetes-types (Pod, ConfigMap...) fit it. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}
+
+/** Identifies a kind: "v1"/"ConfigMap", "kubeflow.tkestack.io/v1alpha1"/"JupyterKernel". */
+export interface GroupVersionKind {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: T;
+}
+
+/** A failed API call, carrying the HTTP status and the API's Status reason and message. */
+export class KubeApiError extends Error {
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly body: unknown;
+  constructor(statusCode: number, reason: string, message: string, body?: unknown) {
+    super(message);
+    this.name = "KubeApiError";
+    this.statusCode = statusCode;
+    this.reason = reason;
+    this.body = body;
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 404;
+export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 409;
+export const isGone = (e: unknown): boolean => e instanceof KubeApiError && e.statusCode === 410;
+
+interface ApiResource { plural: string; namespaced: boolean }
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size; the list is fetched page by page and returned whole. */
+  limit?: number;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion: string;
+  /** The server ends the watch cleanly after this many seconds. */
+  timeoutSeconds?: number;
+}
+
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly server: string;
+  private dispatcher: Dispatcher | undefined;
+  private readonly discovery = new Map<string, Promise<Map<string, ApiResource>>>();
+
+  constructor(kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.kubeConfig = kubeConfig;
+    this.server = cluster.server.replace(/\/+$/, "");
+  }
+
+  /** Credentials from a kubeconfig file, or in-cluster (service account) when path is "". */
+  static fromConfig(kubeconfigPath: string): KubeClient {
+    const kc = new KubeConfig();
+    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromDefault();
+    return new KubeClient(kc);
+  }
+
+  /** Auth headers are fetched per request (tokens rotate); the connection pool is kept. */
+  private async prepare(url: string, method: HttpMethod): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+    const ctx = new RequestContext(url, method);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    this.dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
+    return { headers: ctx.getHeaders() as Record<string, string>, dispatcher: this.dispatcher };
+  }
+
+  private url(path: string, query?: RequestOptions["query"]): string {
+    const u = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, opts: RequestOptions = {}): Promise<T> {
+    const url = this.url(path, opts.query);
+    const { headers, dispatcher } = await this.prepare(url, method as HttpMethod);
+    headers["Accept"] = "application/json";
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+      headers["Content-Type"] = opts.contentType ?? "application/json";
+    }
+    const res = await fetch(url, { method, headers, body, dispatcher, signal: opts.signal });
+    const text = await res.text();
+    let parsed: unknown;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
+    if (!res.ok) throw apiError(res.status, parsed, `${method} ${path}`);
+    return parsed as T;
+  }
+
+  /** Resolves a kind to its plural resource name through discovery (cached; refreshed on a miss
+   *  so CRDs installed after start are found). */
+  async resource(gvk: GroupVersionKind): Promise<ApiResource> {
+    const lookup = async (refresh: boolean): Promise<ApiResource | undefined> => {
+      if (refresh) this.discovery.delete(gvk.apiVersion);
+      let p = this.discovery.get(gvk.apiVersion);
+      if (!p) {
+        const prefix = gvk.apiVersion.includes("/") ? "/apis/" : "/api/";
+        p = this.request<{ resources: Array<{ name: string; kind: string; namespaced: boolean }> }>("GET", prefix + gvk.apiVersion)
+          .then((list) => new Map(list.resources.filter((r) => !r.name.includes("/")).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }])));
+        p.catch(() => this.discovery.delete(gvk.apiVersion));
+        this.discovery.set(gvk.apiVersion, p);
+      }
+      return (await p).get(gvk.kind);
+    };
+    const found = (await lookup(false)) ?? (await lookup(true));
+    if (!found) throw new Error(`the API server does not serve kind ${gvk.kind} in ${gvk.apiVersion}`);
+    return found;
+  }
+
+  /** Path of a collection (namespace "" or undefined: all namespaces / cluster-scoped). */
+  async collectionPath(gvk: GroupVersionKind, namespace?: string): Promise<string> {
+    const r = await this.resource(gvk);
+    const prefix = gvk.apiVersion.includes("/") ? "/apis/" : "/api/";
+    const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+    return `${prefix}${gvk.apiVersion}${ns}/${r.plural}`;
+  }
+
+  async objectPath(gvk: GroupVersionKind, namespace: string | undefined, name: string, subresource?: string): Promise<string> {
+    const r = await this.resource(gvk);
+    if (r.namespaced && !namespace) throw new Error(`${gvk.kind} ${name}: metadata.namespace is required (the kind is namespaced)`);
+    return `${await this.collectionPath(gvk, namespace)}/${encodeURIComponent(name)}${subresource ? "/" + subresource : ""}`;
+  }
+
+  /** GET one object; undefined when it does not exist. Reconcilers read the cache instead. */
+  async get<T extends KubeObject>(gvk: GroupVersionKind, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>("GET", await this.objectPath(gvk, namespace, name));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Lists page by page; if a continue token expires mid-way, starts over without paging. */
+  async list<T extends KubeObject>(gvk: GroupVersionKind, opts: ListOptions = {}, signal?: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
+    const path = await this.collectionPath(gvk, opts.namespace);
+    const base = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+    type Page = { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = "";
+    try {
+      do {
+        const page = await this.request<Page>("GET", path, { query: { ...base, limit: opts.limit ?? 500, continue: cont }, signal });
+        items.push(...(page.items ?? []));
+        if (!cont) rv = page.metadata?.resourceVersion ?? "";
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+    } catch (e) {
+      if (!(isGone(e) && cont)) throw e;
+      const whole = await this.request<Page>("GET", path, { query: base, signal });
+      return { items: whole.items ?? [], resourceVersion: whole.metadata?.resourceVersion ?? "" };
+    }
+    // Lists return items without apiVersion/kind; fill them so objects look like watch events.
+    for (const item of items) { item.apiVersion ??= gvk.apiVersion; item.kind ??= gvk.kind; }
+    return { items, resourceVersion: rv };
+  }
+
+  /** Streams watch events to onEvent until the server ends the watch (resolves) or it fails or
+   *  the signal aborts (rejects). onActivity is called for every chunk received, bookmarks too. */
+  async watch<T extends KubeObject>(gvk: GroupVersionKind, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, onActivity: () => void = () => {}): Promise<void> {
+    const path = await this.collectionPath(gvk, opts.namespace);
+    const url = this.url(path, {
+      watch: true, allowWatchBookmarks: true, resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, timeoutSeconds: opts.timeoutSeconds,
+    });
+    const { headers, dispatcher } = await this.prepare(url, HttpMethod.GET);
+    headers["Accept"] = "application/json";
+    const res = await fetch(url, { method: "GET", headers, dispatcher, signal });
+    if (!res.ok) {
+      const text = await res.text();
+      let parsed: unknown;
+      try { parsed = JSON.parse(text); } catch { parsed = text; }
+      throw apiError(res.status, parsed, `watch ${path}`);
+    }
+    if (!res.body) throw new Error(`watch ${path}: response has no body`);
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of res.body) {
+      onActivity();
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+      }
+    }
+  }
+
+  /** Server-side apply: the body is the complete intent of `fieldManager` for this object. */
+  async apply<T extends KubeObject>(obj: T, opts: { fieldManager: string; force?: boolean; subresource?: string }): Promise<T> {
+    const gvk = gvkOf(obj);
+    const path = await this.objectPath(gvk, obj.metadata?.namespace, nameOf(obj), opts.subresource);
+    return this.request<T>("PATCH", path, {
+      body: obj,
+      // JSON is YAML, so a JSON body with the apply-patch content type is a valid apply request.
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager: opts.fieldManager, force: opts.force ? true : undefined },
+    });
+  }
+
+  async create<T extends KubeObject>(obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
+    const path = await this.collectionPath(gvkOf(obj), obj.metadata?.namespace);
+    return this.request<T>("POST", path, { body: obj, query: { fieldManager: opts.fieldManager } });
+  }
+
+  /** PUT: an update guarded by metadata.resourceVersion (409 Conflict when it is stale). */
+  async replace<T extends KubeObject>(obj: T, opts: { fieldManager?: string; subresource?: string } = {}): Promise<T> {
+    const path = await this.objectPath(gvkOf(obj), obj.metadata?.namespace, nameOf(obj), opts.subresource);
+    return this.request<T>("PUT", path, { body: obj, query: { fieldManager: opts.fieldManager } });
+  }
+
+  /** Deletes; returns false when it was already gone. */
+  async delete(gvk: GroupVersionKind, namespace: string | undefined, name: string, opts: { propagationPolicy?: "Background" | "Foreground" | "Orphan"; uid?: string } = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions" };
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    // A UID precondition never deletes a newer object that reused the name.
+    if (opts.uid) body.preconditions = { uid: opts.uid };
+    try {
+      await this.request("DELETE", await this.objectPath(gvk, namespace, name), { body });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+}
+
+export function gvkOf(obj: KubeObject): GroupVersionKind {
+  if (!obj.apiVersion || !obj.kind) throw new Error(`object ${obj.metadata?.name ?? "(unnamed)"}: apiVersion and kind are required`);
+  return { apiVersion: obj.apiVersion, kind: obj.kind };
+}
+
+function nameOf(obj: KubeObject): string {
+  const name = obj.metadata?.name;
+  if (!name) throw new Error(`${obj.kind ?? "object"}: metadata.name is required`);
+  return name;
+}
+
+function apiError(status: number, body: unknown, what: string): KubeApiError {
+  const s = (typeof body === "object" && body !== null ? body : {}) as { reason?: string; message?: string };
+  const message = s.message ?? (typeof body === "string" && body ? body.slice(0, 500) : `HTTP ${status}`);
+  return new KubeApiError(status, s.reason ?? "", `${what}: ${message}`, body);
+}
+
+/** The informer/cache key of an object: "namespace/name", or "name" for cluster-scoped objects. */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ""}` : (obj.metadata?.name ?? "");
+}
+
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const i = key.indexOf("/");
+  return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
