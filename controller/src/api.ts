@@ -26,5 +26,4 @@ export const LABELS = {
   notebook: `${GROUP}/notebook`,
 } as const;
 
-/** The one field manager for every server-side apply this controller makes. */
-export const FIELD_MANAGER = "elastic-jupyter";
+export { FIELD_MANAGER } from "./runtime/apply.ts";

@@ -3,6 +3,7 @@
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { API_VERSION, FIELD_MANAGER, KIND } from "../api.ts";
+import { applyStatus } from "../runtime/apply.ts";
 import type { Cache } from "../runtime/cache.ts";
 import { isConflict, splitKey, type GroupVersionKind, type KubeClient } from "../runtime/client.ts";
 import type { Logger } from "../runtime/log.ts";
@@ -56,10 +57,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     }
   }
   if (plan.status && !sameStatus(kernel.status, plan.status)) {
-    await deps.client.apply(
-      { apiVersion: API_VERSION, kind: KIND.kernel, metadata: { name, namespace: ns }, status: plan.status },
-      { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
-    );
+    await applyStatus(deps.client, kernel, plan.status);
     if (plan.status.phase !== kernel.status?.phase || plan.status.reason !== kernel.status?.reason) {
       log.info("kernel status", { phase: plan.status.phase, reason: plan.status.reason, message: plan.status.message });
     }
