@@ -34,9 +34,10 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     await installCrds();
     ns = await freshNamespace("kernels");
     kernelsDir = mkdtempSync(join(tmpdir(), "ej-kernels-"));
-    // SEED.md's custom-kernels kernelspec and template, unchanged.
-    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkerneltemplate.yaml")]);
-    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkernelspec.yaml")]);
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "python" },
+      spec: { language: "Python", displayName: "Python", image: "registry.example/py:1" },
+    }));
     await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
       apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "python-gpu" },
       spec: { language: "Python", displayName: "Python with GPUs", image: "registry.example/pytorch:2", gpu: { count: 1, max: 4 } },
@@ -50,23 +51,6 @@ describe("sidecar: kernels become pods (controller as a real process)", function
   after(async () => {
     const code = await controller?.stop();
     expect(code, `controller exit code (log: ${controller?.logFile})`).to.equal(0);
-  });
-
-  it("turns SEED's custom kernelspec + template into a Running pod; status shows phase, node and IP", async () => {
-    const id = uuid();
-    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
-    const status = await waitFor("kernel Running", async () => {
-      const s = await kernelStatus(ns, `kernel-${id}`);
-      return s.phase === "Running" ? s : undefined;
-    });
-    expect(status.nodeName).to.match(/^cpu-node-/);
-    expect(status.podIP).to.match(/^10\.244\./);
-    expect(status.conditions.find((c: any) => c.type === "Ready").status).to.equal("True");
-    const pod = await getJson(["-n", ns, "get", "pod", `kernel-${id}`]);
-    expect(pod.metadata.labels).to.include({ kernel_id: id, component: "kernel", app: "enterprise-gateway" });
-    expect(pod.spec.containers[0].image).to.equal("ccr.ccs.tencentyun.com/kubeflow-oteam/jupyter-kernel-py:2.5.0");
-    const pods = await getJson<{ items: any[] }>(["-n", ns, "get", "pods", "-l", `kernel_id=${id},component=kernel`]);
-    expect(pods.items, "EG's label selector finds exactly one pod").to.have.length(1);
   });
 
   it("places a 2-GPU kernel on a GPU node", async () => {
@@ -112,7 +96,7 @@ describe("sidecar: kernels become pods (controller as a real process)", function
 
   it("removes the pod when the kernel is deleted", async () => {
     const id = uuid();
-    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python" } }));
     await waitFor("pod", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code === 0);
     await kubectlOk(["-n", ns, "delete", "jupyterkernel", `kernel-${id}`, "--wait=false"]);
     await waitFor("pod gone", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code !== 0);
@@ -122,7 +106,7 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     const id = uuid();
     // A node selector nothing matches keeps the pod Pending, so it is never ready.
     await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, {
-      kernelSpec: { name: "python-kubernetes" },
+      kernelSpec: { name: "python" },
       template: { spec: { nodeSelector: { "no-such-node": "true" }, containers: [{ name: "kernel" }] } },
     }));
     const first = await waitFor("first pod", async () => {
@@ -146,7 +130,7 @@ describe("sidecar: kernels become pods (controller as a real process)", function
 
   it("ends the kernel in a terminal phase when its pod is killed after it was ready", async () => {
     const id = uuid();
-    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python" } }));
     await waitFor("Running", async () => (await kernelStatus(ns, `kernel-${id}`)).phase === "Running");
     await kubectlOk(["-n", ns, "delete", "pod", `kernel-${id}`, "--wait=true"]);
     const s = await waitFor("Failed", async () => {
@@ -171,4 +155,43 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     await kubectlOk(["-n", ns, "delete", "configmap", "kernelspec-r"]);
     await waitFor("kernelspec removed", async () => !readdirSync(kernelsDir).includes("r-kernel"));
   });
+});
+
+// SEED.md's custom-kernels example refers to its template in namespace `default`, so this runs
+// there, as SEED's `kubectl apply` does, with a sidecar watching `default`.
+describe("sidecar: SEED's custom-kernels kernelspec and template, unchanged", function () {
+  this.timeout(60_000);
+  const ns = "default";
+  let controller: ControllerProcess;
+  let id: string;
+
+  before(async () => {
+    await installCrds();
+    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkerneltemplate.yaml")]);
+    await kubectlOk(["-n", ns, "apply", "-f", join(EXAMPLES, "kubeflow.tkestack.io_v1alpha1_jupyterkernelspec.yaml")]);
+    controller = startController(["--role", "sidecar", "--namespace", ns, "--kubeconfig", testCluster.kubeconfig, "--metrics-addr", "127.0.0.1:0", "--leader-elect=false"]);
+  });
+
+  after(async () => {
+    if (id) await kubectl(["-n", ns, "delete", "jupyterkernel", `kernel-${id}`, "--wait=false"]);
+    expect(await controller?.stop(), `controller exit code (log: ${controller?.logFile})`).to.equal(0);
+  });
+
+  it("turns SEED's custom kernelspec + template into a Running pod; status shows phase, node and IP", async () => {
+    id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python-kubernetes" } }));
+    const status = await waitFor("kernel Running", async () => {
+      const s = await kernelStatus(ns, `kernel-${id}`);
+      return s.phase === "Running" ? s : undefined;
+    });
+    expect(status.nodeName).to.match(/^cpu-node-/);
+    expect(status.podIP).to.match(/^10\.244\./);
+    expect(status.conditions.find((c: any) => c.type === "Ready").status).to.equal("True");
+    const pod = await getJson(["-n", ns, "get", "pod", `kernel-${id}`]);
+    expect(pod.metadata.labels).to.include({ kernel_id: id, component: "kernel", app: "enterprise-gateway" });
+    expect(pod.spec.containers[0].image).to.equal("ccr.ccs.tencentyun.com/kubeflow-oteam/jupyter-kernel-py:2.5.0");
+    const pods = await getJson<{ items: any[] }>(["-n", ns, "get", "pods", "-l", `kernel_id=${id},component=kernel`]);
+    expect(pods.items, "EG's label selector finds exactly one pod").to.have.length(1);
+  });
+
 });

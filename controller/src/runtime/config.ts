@@ -23,6 +23,12 @@ export interface Config {
   logLevel: LogLevel;
   /** Reconciles running at once per controller. */
   concurrency: number;
+  /** Sidecar: the JupyterGateway this sidecar serves ("" outside a gateway pod, e.g. in tests). */
+  gateway: string;
+  /** Sidecar: the gateway's kernels directory, where kernelspecs are synced ("" disables the sync). */
+  kernelsDir: string;
+  /** Sidecar: the ConfigMap holding the kernel bootstrap, mounted into kernel pods. */
+  bootstrapConfigMap: string;
 }
 
 interface Option {
@@ -46,6 +52,9 @@ const options = {
   retryPeriod: { flag: "retry-period", env: "EJ_RETRY_PERIOD" },
   logLevel: { flag: "log-level", env: "EJ_LOG_LEVEL" },
   concurrency: { flag: "concurrency", env: "EJ_CONCURRENCY" },
+  gateway: { flag: "gateway", env: "EJ_GATEWAY" },
+  kernelsDir: { flag: "kernels-dir", env: "EJ_KERNELS_DIR" },
+  bootstrapConfigMap: { flag: "bootstrap-configmap", env: "EJ_BOOTSTRAP_CONFIGMAP" },
 } satisfies Record<string, Option>;
 
 type Name = keyof typeof options;
@@ -122,7 +131,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     kubeconfig: raw("kubeconfig") ?? "",
     metricsAddr: parseAddr(raw("metricsAddr") ?? ":8080", describe(options.metricsAddr)),
     leaderElect: bool("leaderElect", role === "operator"),
-    leaseName: raw("leaseName") ?? `elastic-jupyter-${role}`,
+    // One leader per gateway for sidecars: each gateway's sidecars elect among themselves.
+    leaseName: raw("leaseName") ?? (role === "sidecar" && raw("gateway") ? `elastic-jupyter-sidecar-${raw("gateway")}` : `elastic-jupyter-${role}`),
     leaseNamespace,
     identity: raw("identity") ?? defaults.hostname ?? `${role}-${process.pid}`,
     leaseDurationMs: seconds("leaseDuration", 15),
@@ -130,7 +140,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     retryPeriodMs: seconds("retryPeriod", 2),
     logLevel: oneOf<LogLevel>("logLevel", logLevels, "info"),
     concurrency: int("concurrency", 4, 1),
+    gateway: raw("gateway") ?? "",
+    kernelsDir: raw("kernelsDir") ?? "",
+    bootstrapConfigMap: raw("bootstrapConfigMap") ?? "",
   };
+  if (config.gateway && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.gateway)) throw new ConfigError(`${describe(options.gateway)} must be a JupyterGateway name, got ${JSON.stringify(config.gateway)}`);
+  if (!config.bootstrapConfigMap) config.bootstrapConfigMap = config.gateway ? `${config.gateway}-kernel-bootstrap` : "elastic-jupyter-kernel-bootstrap";
   // Same ordering client-go insists on: otherwise two replicas can both believe they lead.
   if (!(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     throw new ConfigError(`lease timings must satisfy --lease-duration > --renew-deadline > --retry-period, got ${config.leaseDurationMs / 1000}s, ${config.renewDeadlineMs / 1000}s, ${config.retryPeriodMs / 1000}s`);
