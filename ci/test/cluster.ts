@@ -17,6 +17,8 @@ const clusterEnv = {
   EJ_CLUSTER_NAME: name,
   EJ_CLUSTER_DIR: process.env.EJ_TEST_CLUSTER_DIR ?? join(tmpdir(), `elastic-jupyter-${name}`),
   EJ_PORT_BASE: process.env.EJ_TEST_CLUSTER_PORT_BASE ?? "27443",
+  // Load tests (hundreds of kernels) share the two CPU nodes; a kubelet's 110 would cap them.
+  EJ_PODS_PER_NODE: process.env.EJ_PODS_PER_NODE ?? "1000",
 };
 
 /** The environment (KUBECONFIG, PATH with the pinned tools) that `ci/cluster env` prints. */
@@ -39,6 +41,12 @@ export const testCluster = {
     const r = spawnSync("bash", [clusterScript, "up"], { env: clusterEnv, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     if (r.status !== 0) throw new Error(`ci/cluster up failed (exit ${r.status})`);
     Object.assign(process.env, envFromScript(r.stdout));
+  },
+
+  /** Restarts only the API server (etcd keeps the data): breaks every watch mid-stream. */
+  async restartApiServer(): Promise<void> {
+    const r = await run("bash", [clusterScript, "restart-apiserver"], { env: clusterEnv });
+    if (r.code !== 0) throw new Error(`ci/cluster restart-apiserver failed (exit ${r.code}): ${r.stderr}`);
   },
 
   async down(): Promise<void> {
