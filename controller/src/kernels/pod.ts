@@ -6,7 +6,8 @@ import { API_VERSION, KIND, LABELS } from "../api.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
 export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
-export const BOOTSTRAP_COMMAND = ["python", `${BOOTSTRAP_DIR}/bootstrap.py`];
+// python3, not python: Debian-based images ship only python3; conda and venv images have both.
+export const BOOTSTRAP_COMMAND = ["python3", `${BOOTSTRAP_DIR}/bootstrap.py`];
 export const DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
 const KERNEL_CONTAINER = "kernel";
 
