@@ -95,6 +95,9 @@ export interface WatchOptions {
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly server: string;
+  /** Upper bound for one non-watch request: a dead API server must not hang a reconcile for the
+   *  transport's 5-minute default. */
+  requestTimeoutMs = 30_000;
   private dispatcher: Dispatcher | undefined;
   private readonly discovery = new Map<string, Promise<Map<string, ApiResource>>>();
 
@@ -111,6 +114,15 @@ export class KubeClient {
     if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
     else kc.loadFromDefault();
     return new KubeClient(kc);
+  }
+
+  /** Starts a new connection pool for the next requests; the old one closes once its requests end.
+   *  Used when a watch stalled: HTTP/2 multiplexes every request over one connection, and if that
+   *  connection went silently dead, new requests on it would stall too. */
+  resetConnections(): void {
+    const old = this.dispatcher;
+    this.dispatcher = undefined;
+    old?.close().catch(() => {});
   }
 
   /** Auth headers are fetched per request (tokens rotate); the connection pool is kept. */
@@ -136,8 +148,30 @@ export class KubeClient {
       body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
       headers["Content-Type"] = opts.contentType ?? "application/json";
     }
-    const res = await fetch(url, { method, headers, body, dispatcher, signal: opts.signal });
-    const text = await res.text();
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    let res;
+    let text: string;
+    try {
+      try {
+        res = await fetch(url, { method, headers, body, dispatcher, signal });
+      } catch (err) {
+        // A pooled connection the server has just closed (an HTTP/2 GOAWAY or a reset after an API
+        // server restart) fails the request before any response: try once more on a new connection.
+        // Safe for our writes: apply and resourceVersion-guarded PUTs are idempotent, a repeated
+        // create answers 409 AlreadyExists and a repeated delete 404.
+        if (signal.aborted || !isConnectionError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+        res = await fetch(url, { method, headers, body, dispatcher: this.dispatcher ?? dispatcher, signal });
+      }
+      text = await res.text();
+    } catch (err) {
+      // No answer in time: the shared connection may be dead without knowing it; use a new one.
+      const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError";
+      if (timedOut) this.resetConnections();
+      const why = timedOut ? "no answer in time" : err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : String(err);
+      throw new Error(`${method} ${path}: ${why}`, { cause: err });
+    }
     let parsed: unknown;
     try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
     if (!res.ok) throw apiError(res.status, parsed, `${method} ${path}`);
@@ -179,9 +213,9 @@ export class KubeClient {
   }
 
   /** GET one object; undefined when it does not exist. Reconcilers read the cache instead. */
-  async get<T extends KubeObject>(gvk: GroupVersionKind, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async get<T extends KubeObject>(gvk: GroupVersionKind, namespace: string | undefined, name: string, opts: { signal?: AbortSignal } = {}): Promise<T | undefined> {
     try {
-      return await this.request<T>("GET", await this.objectPath(gvk, namespace, name));
+      return await this.request<T>("GET", await this.objectPath(gvk, namespace, name), { signal: opts.signal });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -206,7 +240,9 @@ export class KubeClient {
     } catch (e) {
       if (!(isGone(e) && cont)) throw e;
       const whole = await this.request<Page>("GET", path, { query: base, signal });
-      return { items: whole.items ?? [], resourceVersion: whole.metadata?.resourceVersion ?? "" };
+      items.length = 0;
+      items.push(...(whole.items ?? []));
+      rv = whole.metadata?.resourceVersion ?? "";
     }
     // Lists return items without apiVersion/kind; fill them so objects look like watch events.
     for (const item of items) { item.apiVersion ??= gvk.apiVersion; item.kind ??= gvk.kind; }
@@ -246,7 +282,7 @@ export class KubeClient {
   }
 
   /** Server-side apply: the body is the complete intent of `fieldManager` for this object. */
-  async apply<T extends KubeObject>(obj: T, opts: { fieldManager: string; force?: boolean; subresource?: string }): Promise<T> {
+  async apply<T extends KubeObject>(obj: T, opts: { fieldManager: string; force?: boolean; subresource?: string; signal?: AbortSignal }): Promise<T> {
     const gvk = gvkOf(obj);
     const path = await this.objectPath(gvk, obj.metadata?.namespace, nameOf(obj), opts.subresource);
     return this.request<T>("PATCH", path, {
@@ -254,18 +290,19 @@ export class KubeClient {
       // JSON is YAML, so a JSON body with the apply-patch content type is a valid apply request.
       contentType: "application/apply-patch+yaml",
       query: { fieldManager: opts.fieldManager, force: opts.force ? true : undefined },
+      signal: opts.signal,
     });
   }
 
-  async create<T extends KubeObject>(obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
+  async create<T extends KubeObject>(obj: T, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<T> {
     const path = await this.collectionPath(gvkOf(obj), obj.metadata?.namespace);
-    return this.request<T>("POST", path, { body: obj, query: { fieldManager: opts.fieldManager } });
+    return this.request<T>("POST", path, { body: obj, query: { fieldManager: opts.fieldManager }, signal: opts.signal });
   }
 
   /** PUT: an update guarded by metadata.resourceVersion (409 Conflict when it is stale). */
-  async replace<T extends KubeObject>(obj: T, opts: { fieldManager?: string; subresource?: string } = {}): Promise<T> {
+  async replace<T extends KubeObject>(obj: T, opts: { fieldManager?: string; subresource?: string; signal?: AbortSignal } = {}): Promise<T> {
     const path = await this.objectPath(gvkOf(obj), obj.metadata?.namespace, nameOf(obj), opts.subresource);
-    return this.request<T>("PUT", path, { body: obj, query: { fieldManager: opts.fieldManager } });
+    return this.request<T>("PUT", path, { body: obj, query: { fieldManager: opts.fieldManager }, signal: opts.signal });
   }
 
   /** Deletes; returns false when it was already gone. */
@@ -282,6 +319,11 @@ export class KubeClient {
       throw e;
     }
   }
+}
+
+/** undici reports transport failures as TypeError("fetch failed") with the cause attached. */
+function isConnectionError(err: unknown): boolean {
+  return err instanceof TypeError && err.message === "fetch failed";
 }
 
 export function gvkOf(obj: KubeObject): GroupVersionKind {

@@ -38,7 +38,9 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** How long past its server-side timeout a watch may stay open before we abort it (default 30 s). */
   stallGraceMs?: number;
-  /** Abort a watch that receives nothing (not even a bookmark) for this long (default 0: off). */
+  /** Abort a watch that receives nothing, not even a bookmark, for this long (default 180 s; 0: off).
+   *  The API server sends a bookmark about every minute to watchers that allow them, so a quiet
+   *  but healthy watch is never this idle; a half-open connection is. */
   idleTimeoutMs?: number;
   /** Retry backoff after failures (default 500 ms doubling to 30 s). */
   backoffBaseMs?: number;
@@ -70,12 +72,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Aborts whatever request is running (list, watch or backoff sleep). */
   private current: AbortController | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
+  private lastFailure: unknown;
 
   constructor(client: KubeClient, opts: InformerOptions) {
     this.client = client;
     this.gvk = opts.gvk;
     this.opts = {
-      relistPeriodMs: 10 * 60_000, watchTimeoutSeconds: 300, stallGraceMs: 30_000, idleTimeoutMs: 0,
+      relistPeriodMs: 10 * 60_000, watchTimeoutSeconds: 300, stallGraceMs: 30_000, idleTimeoutMs: 180_000,
       backoffBaseMs: 500, backoffMaxMs: 30_000, ...opts,
     };
     this.log = (opts.log ?? silentLogger).with({ informer: `${opts.gvk.kind}.${opts.gvk.apiVersion}`, namespace: opts.namespace || undefined });
@@ -86,6 +89,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   get lastResourceVersion(): string { return this.resourceVersion; }
   get running(): boolean { return !this.stopped; }
   get labelSelector(): string | undefined { return this.opts.labelSelector; }
+  /** The most recent list/watch failure (cleared by a successful list), for diagnostics. */
+  get lastError(): unknown { return this.lastFailure; }
 
   on(handler: InformerHandler<T>): void { this.handlers.push(handler); }
 
@@ -119,7 +124,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((r) => this.syncWaiters.push(r)),
-      new Promise<void>((_, reject) => { timer = setTimeout(() => reject(new Error(`${this.gvk.kind} informer not synced after ${timeoutMs} ms`)), timeoutMs); }),
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(() => {
+          const last = this.lastFailure instanceof Error ? `: last error: ${this.lastFailure.message}` : "";
+          reject(new Error(`${this.gvk.kind} (${this.gvk.apiVersion}) informer not synced after ${timeoutMs} ms${last}`));
+        }, timeoutMs);
+      }),
     ]).finally(() => clearTimeout(timer));
   }
 
@@ -131,13 +141,14 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async run(): Promise<void> {
     let backoff = this.opts.backoffBaseMs;
+    let failuresInRow = 0;
     while (!this.stopped) {
       let reason: RestartReason | undefined;
       let failure: unknown;
       try {
         if (this.needRelist) await this.relist();
         const healthy = await this.watchOnce();
-        if (healthy) backoff = this.opts.backoffBaseMs;
+        if (healthy) { backoff = this.opts.backoffBaseMs; failuresInRow = 0; }
         else { reason = "error"; failure = new Error("watch ended at once without events"); }
       } catch (err) {
         if (this.stopped) break;
@@ -149,12 +160,18 @@ export class Informer<T extends KubeObject = KubeObject> {
           reason = "gone";
         } else {
           reason = err instanceof WatchStall ? "stall" : "error";
+          // The connection under a stalled watch may be dead without knowing it: do not reuse it.
+          if (reason === "stall") this.client.resetConnections();
         }
       }
       if (reason === undefined || this.stopped) continue;
+      this.lastFailure = failure;
       this.restarts[reason]++;
       this.opts.onRestart?.(reason, failure);
-      if (reason === "gone") { this.log.info("resourceVersion expired, re-listing", { err: failure }); continue; }
+      failuresInRow++;
+      // A first 410 is routine (our version fell out of the server's window): re-list at once.
+      // Anything repeating backs off, so a server that keeps failing is not hammered.
+      if (reason === "gone" && failuresInRow === 1) { this.log.info("resourceVersion expired, re-listing", { err: failure }); continue; }
       const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
       this.log.warn("watch failed, retrying", { reason, err: failure, retryInMs: delay });
       backoff = Math.min(backoff * 2, this.opts.backoffMaxMs);
@@ -185,6 +202,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     this.resourceVersion = resourceVersion;
     this.needRelist = false;
+    this.lastFailure = undefined;
     this.log.debug("listed", { count: items.length, resourceVersion });
     if (!this.synced) {
       this.synced = true;

@@ -1,0 +1,52 @@
+// Prometheus metrics, in a registry per manager (so two managers in one process, as in tests,
+// do not collide). Names follow controller-runtime's, under our own prefix.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export interface QueueLike { readonly length: number; readonly inFlight: number; readonly delayedCount: number }
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly reconcileTotal: Counter<"controller" | "result">;
+  readonly reconcileErrors: Counter<"controller">;
+  readonly reconcileDuration: Histogram<"controller">;
+  readonly watchRestarts: Counter<"kind" | "reason">;
+  readonly leader: Gauge;
+  /** Set by the kernel controller: kernels per status.phase. */
+  readonly kernelsByPhase: Gauge<"phase">;
+  /** Set by the kernel controller: GPUs asked for by live kernel pods / held by pods on nodes. */
+  readonly gpusRequested: Gauge;
+  readonly gpusBound: Gauge;
+  private readonly queues = new Map<string, QueueLike>();
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const queues = this.queues;
+    this.reconcileTotal = new Counter({ name: "elastic_jupyter_reconcile_total", help: "Reconciles by controller and result (success, requeue_after, error).", labelNames: ["controller", "result"], registers });
+    this.reconcileErrors = new Counter({ name: "elastic_jupyter_reconcile_errors_total", help: "Reconciles that failed, by controller.", labelNames: ["controller"], registers });
+    this.reconcileDuration = new Histogram({
+      name: "elastic_jupyter_reconcile_duration_seconds", help: "Time per reconcile, by controller.", labelNames: ["controller"], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    });
+    new Gauge({
+      name: "elastic_jupyter_workqueue_depth", help: "Keys waiting in a controller's queue (not delayed, not in flight).", labelNames: ["controller"], registers,
+      collect() { for (const [name, q] of queues) this.set({ controller: name }, q.length); },
+    });
+    new Gauge({
+      name: "elastic_jupyter_workqueue_in_flight", help: "Keys being reconciled now, by controller.", labelNames: ["controller"], registers,
+      collect() { for (const [name, q] of queues) this.set({ controller: name }, q.inFlight); },
+    });
+    new Gauge({
+      name: "elastic_jupyter_workqueue_delayed", help: "Keys waiting for a backoff or requeue-after delay, by controller.", labelNames: ["controller"], registers,
+      collect() { for (const [name, q] of queues) this.set({ controller: name }, q.delayedCount); },
+    });
+    this.watchRestarts = new Counter({ name: "elastic_jupyter_watch_restarts_total", help: "Watches re-established after a failure, by kind and reason (error, stall, gone).", labelNames: ["kind", "reason"], registers });
+    this.leader = new Gauge({ name: "elastic_jupyter_leader", help: "1 while this replica holds the leader lease (or runs without leader election).", registers });
+    this.kernelsByPhase = new Gauge({ name: "elastic_jupyter_kernels", help: "JupyterKernels by status.phase.", labelNames: ["phase"], registers });
+    this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods.", registers });
+    this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reports a controller's queue in the workqueue gauges (read at scrape time). */
+  trackQueue(controller: string, queue: QueueLike): void { this.queues.set(controller, queue); }
+}
