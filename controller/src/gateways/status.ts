@@ -1,0 +1,33 @@
+// JupyterGateway status: Ready when its Deployment is available and every kernelspec it lists exists.
+import type { Deployment } from "kubernetes-types/apps/v1.js";
+import type { JupyterGateway, JupyterGatewayStatus } from "@elastic-jupyter/api";
+import { deploymentAvailability, readyCondition, withConditions } from "./owned.ts";
+
+export interface GatewayObservation {
+  gateway: JupyterGateway;
+  deployment: Deployment | undefined;
+  /** Names of the JupyterKernelSpecs that exist in the gateway's namespace. */
+  kernelSpecNames: ReadonlySet<string>;
+  /** Set when the gateway cannot be rendered at all (e.g. an unusable name); nothing is applied then. */
+  invalid?: { reason: string; message: string };
+  now: string;
+}
+
+export function gatewayStatus(o: GatewayObservation): JupyterGatewayStatus {
+  const gen = o.gateway.metadata?.generation;
+  const ready = ((): { ok: boolean; reason: string; message: string } => {
+    if (o.invalid) return { ok: false, ...o.invalid };
+    const missing = (o.gateway.spec.kernels ?? []).filter((k) => !o.kernelSpecNames.has(k));
+    if (missing.length > 0) {
+      return { ok: false, reason: "KernelSpecNotFound", message: `spec.kernels lists JupyterKernelSpecs that do not exist in namespace ${o.gateway.metadata?.namespace}: ${missing.join(", ")}` };
+    }
+    const dep = deploymentAvailability(o.deployment);
+    if (!dep.available) return { ok: false, reason: dep.reason, message: dep.message };
+    return { ok: true, reason: "Available", message: `the gateway is available and serves ${(o.gateway.spec.kernels ?? []).length ? `kernelspecs ${o.gateway.spec.kernels!.join(", ")}` : "every kernelspec in its namespace"}` };
+  })();
+  return {
+    ...o.gateway.status,
+    observedGeneration: gen,
+    conditions: withConditions(o.gateway.status?.conditions, [readyCondition(ready.ok, ready.reason, ready.message, gen)], o.now),
+  };
+}

@@ -1,0 +1,96 @@
+// The JupyterNotebook controller (operator role): token Secret (created once, never rewritten),
+// Service and Deployment, and a status that tracks the referenced gateway.
+import { randomBytes } from "node:crypto";
+import type { Deployment } from "kubernetes-types/apps/v1.js";
+import type { Secret } from "kubernetes-types/core/v1.js";
+import type { JupyterGateway, JupyterNotebook } from "@elastic-jupyter/api";
+import type { Cache } from "../runtime/cache.ts";
+import { isConflict, splitKey, type KubeClient, type KubeObject } from "../runtime/client.ts";
+import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
+import { FIELD_MANAGER, applyObject, applyStatus } from "../runtime/apply.ts";
+import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "../gateways/owned.ts";
+import { TOKEN_KEY, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
+import { notebookStatus } from "./status.ts";
+
+export interface NotebookControllerDeps {
+  client: KubeClient;
+  cache: Cache;
+  render: NotebookRenderOptions;
+  now?: () => Date;
+}
+
+export function notebookController(deps: NotebookControllerDeps): ControllerSpec {
+  const { client, cache } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Whether the token Secret exists with a `token` key, creating ours when it does not exist. */
+  async function ensureTokenSecret(nb: JupyterNotebook & KubeObject): Promise<boolean> {
+    const name = tokenSecretName(nb);
+    if (!name) return true;
+    const ns = nb.metadata!.namespace!;
+    // Ours are cached (they carry the managed-by label); a user's Secret is read directly.
+    const existing = cache.get<Secret & KubeObject>(GVK.secret, ns, name) ?? (await client.get<Secret & KubeObject>(GVK.secret, ns, name));
+    if (existing) return existing.data?.[TOKEN_KEY] !== undefined; // without the key the pod could not start
+    if (!operatorOwnsTokenSecret(nb)) return false;
+    try {
+      // create, not apply: a token must never be replaced by a reconcile.
+      await client.create(desiredTokenSecret(nb, randomBytes(24).toString("hex")) as KubeObject, { fieldManager: FIELD_MANAGER });
+    } catch (e) {
+      if (!isConflict(e)) throw e; // created meanwhile (by us, or by the user under that name): use it
+    }
+    return true;
+  }
+
+  async function reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const nb = cache.get<JupyterNotebook & KubeObject>(GVK.notebook, namespace, name);
+    if (!nb || nb.metadata?.deletionTimestamp) return {};
+
+    const ref = notebookGatewayRef(nb);
+    const gateway = ref ? cache.get<JupyterGateway & KubeObject>(GVK.gateway, ref.namespace, ref.name) : undefined;
+    const problem = nameProblem("JupyterNotebook", name);
+    let invalid = problem ? { reason: "InvalidName", message: problem } : undefined;
+    let deployment: Deployment | undefined;
+    let tokenSecretFound = false;
+    let failure: unknown;
+    if (!problem) {
+      try {
+        tokenSecretFound = await ensureTokenSecret(nb);
+        await applyObject(client, desiredNotebookConfigMap(nb) as KubeObject);
+        await applyObject(client, desiredNotebookService(nb) as KubeObject);
+        // Rendered even while the gateway is missing: the pod starts and reaches the gateway once it exists.
+        deployment = (await applyObject(client, desiredNotebookDeployment(nb, gateway, deps.render) as KubeObject)) as Deployment;
+      } catch (e) {
+        invalid = applyFailure(e);
+        if (!invalid) throw e;
+        failure = e;
+      }
+    }
+    const status = notebookStatus({
+      notebook: nb, gatewayFound: gateway !== undefined, tokenSecretFound, deployment,
+      now: now().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      ...(invalid ? { invalid } : {}),
+    });
+    if (!sameStatus(nb.status, status)) await applyStatus(client, nb, status);
+    if (failure) throw failure; // retried with backoff
+    // A user's Secret is not watched (it carries none of our labels): look again now and then.
+    return !invalid && !tokenSecretFound ? { requeueAfterMs: 30_000 } : {};
+  }
+
+  // A gateway appearing, changing or vanishing concerns every notebook that refers to it.
+  const notebooksUsing = (obj: KubeObject): string[] => cache.list<JupyterNotebook & KubeObject>(GVK.notebook)
+    .filter((nb) => {
+      const ref = notebookGatewayRef(nb);
+      return ref?.name === obj.metadata?.name && ref?.namespace === obj.metadata?.namespace;
+    })
+    .map((nb) => `${nb.metadata!.namespace}/${nb.metadata!.name}`);
+
+  const owned = (gvk: { apiVersion: string; kind: string }) => ({ ...gvk, labelSelector: MANAGED_SELECTOR });
+  return {
+    name: "notebooks",
+    for: GVK.notebook,
+    owns: [owned(GVK.deployment), owned(GVK.service), owned(GVK.configMap), owned(GVK.secret)],
+    watches: [{ ...GVK.gateway, map: notebooksUsing }],
+    reconcile: (key) => reconcile(key),
+  };
+}
