@@ -96,13 +96,13 @@ export function apiReference(kinds: { names: KindNames; schema: Schema }[], colu
   return `${out.join("\n").trimEnd()}\n`;
 }
 
-export function valuesReference(values: Schema, notice: string): string {
+export function valuesReference(values: Schema, notice: string, chartDir = "charts/elastic-jupyter"): string {
   const out: string[] = [
     `<!-- ${notice} -->`,
-    "# Chart values reference",
+    `# Chart values reference: ${chartDir.split("/").pop()}`,
     "",
-    "Values of `charts/elastic-jupyter`, checked by its `values.schema.json`: every object the chart owns is closed, so a misspelt key is an error.",
-    "`gateway`, `notebooks[]`, `kernelSpecs[]` and `kernelTemplates[]` reuse the custom resources' spec types (see [api.md](api.md)).",
+    `Values of \`${chartDir}\`, checked by its \`values.schema.json\`: every object the chart owns is closed, so a misspelt key is an error.`,
+    ...(values.properties?.gateway ? ["`gateway`, `notebooks[]`, `kernelSpecs[]` and `kernelTemplates[]` reuse the custom resources' spec types (see [api.md](api.md))."] : []),
     "Fields typed `core/v1.*` are Kubernetes' own types.",
     "",
   ];

@@ -1,11 +1,16 @@
-// The chart's values (charts/elastic-jupyter/values.yaml), zero-to-jupyterhub style. The gateway,
-// notebook, kernelspec and kernel-template entries reuse the CRD spec types, so a key means the
-// same thing in values and in a custom resource.
+// The values of the two charts, zero-to-jupyterhub style: `Values` for charts/elastic-jupyter (a
+// team's gateway, notebooks, kernelspecs and kernel templates, installed per namespace) and
+// `OperatorChartValues` for charts/elastic-jupyter-operator (CRDs and the operator, once per
+// cluster). The gateway, notebook, kernelspec and kernel-template entries reuse the CRD spec
+// types, so a key means the same thing in values and in a custom resource.
 import type { Affinity, EnvVar, ResourceRequirements, Toleration } from "kubernetes-types/core/v1.js";
+import type { NetworkPolicyEgressRule, NetworkPolicyIngressRule } from "kubernetes-types/networking/v1.js";
 import type { JupyterGatewaySpec } from "../api/gateway.ts";
 import type { JupyterKernelSpecSpec } from "../api/kernelspec.ts";
 import type { JupyterKernelTemplateSpec } from "../api/kerneltemplate.ts";
+import type { ObjectRef } from "../api/common.ts";
 import type { JupyterNotebookSpec } from "../api/notebook.ts";
+import type { GatewaySidecar } from "../api/gateway.ts";
 
 /** A container image. The reference is `registry/repository:tag@digest`; `global.imageRegistry` overrides `registry`. */
 export interface ImageValues {
@@ -50,6 +55,14 @@ export interface MetricsValues {
    * @default true
    */
   enabled: boolean;
+  /**
+   * Port of the operator's metrics and health endpoints (/metrics, /healthz, /readyz).
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
+   * @default 8080
+   */
+  port: number;
   /** A Prometheus Operator ServiceMonitor for the metrics. */
   serviceMonitor: {
     /**
@@ -57,6 +70,13 @@ export interface MetricsValues {
      * @default false
      */
     enabled: boolean;
+    /**
+     * Scrape interval, e.g. `30s`; empty: Prometheus' default.
+     * @pattern ^([0-9]+(ms|s|m|h))*$
+     */
+    interval?: string;
+    /** Extra labels on the ServiceMonitor, e.g. the `release` label your Prometheus selects. */
+    labels?: { [key: string]: string };
   };
 }
 
@@ -77,7 +97,7 @@ export interface PdbValues {
 
 /** The operator Deployment: reconciles gateways, notebooks and kernelspecs. */
 export interface OperatorValues {
-  /** The operator image (also the gateway sidecar's image). */
+  /** The controller image the operator runs (and gives gateways whose JupyterGateway names no sidecar image). */
   image: ImageValues;
   /**
    * Operator replicas; more than one needs leader election.
@@ -129,16 +149,28 @@ export interface OperatorValues {
    * @default "info"
    */
   logLevel: "debug" | "info" | "warn" | "error";
-  /** Namespaces the operator watches; empty: all namespaces. */
-  watchNamespaces?: Namespace[];
+  /**
+   * The only namespace the operator watches (its permissions are then bound there alone); empty: all namespaces.
+   * @maxLength 63
+   * @pattern ^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$
+   */
+  watchNamespace?: string;
+  /**
+   * Reconciles run at once per controller (--concurrency).
+   * @asType integer
+   * @minimum 1
+   * @maximum 64
+   * @default 4
+   */
+  concurrency?: number;
+  /** Extra command-line flags of the operator (escape hatch), e.g. `--lease-duration=30s`. */
+  extraArgs?: string[];
+  /** The operator's ServiceAccount. */
+  serviceAccount?: {
+    /** Annotations of the ServiceAccount (e.g. for workload identity). */
+    annotations?: { [key: string]: string };
+  };
 }
-
-/**
- * A namespace name.
- * @maxLength 63
- * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
- */
-export type Namespace = string;
 
 /**
  * A Kubernetes object name.
@@ -149,7 +181,7 @@ export type Namespace = string;
 export type ObjectName = string;
 
 /** The JupyterGateway the chart creates: the JupyterGateway spec, with a structured image. */
-export interface GatewayValues extends Omit<JupyterGatewaySpec, "image"> {
+export interface GatewayValues extends Omit<JupyterGatewaySpec, "image" | "sidecar"> {
   /**
    * Create a JupyterGateway.
    * @default true
@@ -159,12 +191,22 @@ export interface GatewayValues extends Omit<JupyterGatewaySpec, "image"> {
   name: ObjectName;
   /** The Enterprise Gateway image (stock). */
   image: ImageValues;
+  /** The sidecar container. Its image defaults to `controllerImage`, the image the operator runs, so one mirrored image covers both. */
+  sidecar?: GatewaySidecar;
+}
+
+/** Notebooks' defaults. */
+export interface NotebookDefaultsValues {
+  /** Image of every notebook in `notebooks` that sets no `image` of its own (a jupyter_server 2.x image, e.g. docker-stacks' base-notebook). */
+  image: ImageValues;
 }
 
 /** A JupyterNotebook the chart creates: a name plus the JupyterNotebook spec. */
-export interface NotebookValues extends JupyterNotebookSpec {
-  /** Name of the JupyterNotebook. */
+export interface NotebookValues extends Omit<JupyterNotebookSpec, "gateway"> {
+  /** Name of the JupyterNotebook (and of its Deployment, Service and token Secret). */
   name: ObjectName;
+  /** The JupyterGateway that runs this notebook's kernels. Unset: the chart's `gateway` (when `gateway.enabled`). */
+  gateway?: ObjectRef;
 }
 
 /** A JupyterKernelSpec the chart creates: a name plus the JupyterKernelSpec spec. */
@@ -188,25 +230,126 @@ export interface GlobalValues {
   imageRegistry?: string;
 }
 
-/** NetworkPolicies for the chart's pods. */
+/** Extra rules for one component's NetworkPolicy. */
+export interface NetworkPolicyComponentValues {
+  /**
+   * Ingress rules added to the component's policy.
+   * @coreType networking/v1.NetworkPolicyIngressRule
+   */
+  extraIngress?: NetworkPolicyIngressRule[];
+  /**
+   * Egress rules added to the component's policy (e.g. kernels that download packages).
+   * @coreType networking/v1.NetworkPolicyEgressRule
+   */
+  extraEgress?: NetworkPolicyEgressRule[];
+}
+
+/**
+ * A CIDR block.
+ * @pattern ^[0-9a-fA-F:.]+/[0-9]{1,3}$
+ */
+export type Cidr = string;
+
+/**
+ * A port number.
+ * @asType integer
+ * @minimum 1
+ * @maximum 65535
+ */
+export type Port = number;
+
+/** Where the Kubernetes API server is; NetworkPolicies cannot select it by label. */
+export interface ApiServerValues {
+  /**
+   * CIDRs of the API server's endpoints (`kubectl get endpoints kubernetes -n default`); the default allows any address.
+   * @minItems 1
+   */
+  cidrs: Cidr[];
+  /**
+   * Ports of the API server (the Service's 443 and the endpoints' port, often 6443).
+   * @minItems 1
+   */
+  ports: Port[];
+}
+
+/**
+ * NetworkPolicies for the pods the operator creates from this chart's resources. Allowed:
+ * notebook -> gateway (HTTP port), gateway -> kernels (the kernel port range), kernels -> gateway
+ * (response port), gateway -> API server, notebooks -> DNS, ingress to notebooks on their port,
+ * helm test pods -> gateway and notebooks. Everything else to and from these pods is denied.
+ */
 export interface NetworkPolicyValues {
   /**
-   * Create NetworkPolicies that allow only the traffic the components need.
+   * Create the NetworkPolicies.
+   * @default true
+   */
+  enabled: boolean;
+  /** Where the API server is (the gateway's sidecar and Enterprise Gateway talk to it). */
+  apiServer: ApiServerValues;
+  /** Extra rules for the gateway's policy. */
+  gateway?: NetworkPolicyComponentValues;
+  /** Extra rules for the notebooks' policy. */
+  notebook?: NetworkPolicyComponentValues;
+  /** Extra rules for the kernels' policy. */
+  kernel?: NetworkPolicyComponentValues;
+}
+
+/** The operator's NetworkPolicy: in, its metrics and health port; out, the API server only. */
+export interface OperatorNetworkPolicyValues extends NetworkPolicyComponentValues {
+  /**
+   * Create the NetworkPolicy.
+   * @default true
+   */
+  enabled: boolean;
+  /** Where the API server is. */
+  apiServer: ApiServerValues;
+}
+
+/** `helm test` pods. */
+export interface TestsValues {
+  /**
+   * Render the `helm test` pods (they run `controllerImage`).
    * @default true
    */
   enabled: boolean;
 }
 
-/** Values of the elastic-jupyter chart. */
-export interface Values {
+/** Images the operator uses for resources that name none (e.g. applied with kubectl). */
+export interface OperatorDefaultsValues {
+  /** Enterprise Gateway image for JupyterGateways without `image`. */
+  gatewayImage: ImageValues;
+  /** Notebook image for JupyterNotebooks without `image`. */
+  notebookImage: ImageValues;
+}
+
+/** Values of the elastic-jupyter-operator chart: the CRDs and the operator, installed once per cluster. */
+export interface OperatorChartValues {
   /** Values shared with parent charts. */
   global?: GlobalValues;
   /** CRD installation. */
   crds: CrdsValues;
   /** The operator. */
   operator: OperatorValues;
+  /** Images for resources that name none. */
+  defaults: OperatorDefaultsValues;
+  /** The operator's NetworkPolicy. */
+  networkPolicy: OperatorNetworkPolicyValues;
+  /** Names of image pull Secrets (in the release namespace) for the operator pods. */
+  imagePullSecrets?: ObjectName[];
+  /** Free-form values for your own templates or overlays; the chart never reads them. */
+  custom?: { [key: string]: unknown };
+}
+
+/** Values of the elastic-jupyter chart: one team's gateway, notebooks, kernelspecs and kernel templates, in the release namespace. The operator (chart elastic-jupyter-operator) must run in the cluster. */
+export interface Values {
+  /** Values shared with parent charts. */
+  global?: GlobalValues;
+  /** The controller image: the gateway's sidecar and the `helm test` pods run it. Mirror and pin it like the operator's. */
+  controllerImage: ImageValues;
   /** The JupyterGateway the chart creates. */
   gateway: GatewayValues;
+  /** Defaults for the notebooks. */
+  notebookDefaults: NotebookDefaultsValues;
   /** JupyterNotebooks to create. */
   notebooks: NotebookValues[];
   /** JupyterKernelSpecs to create. */
@@ -215,8 +358,10 @@ export interface Values {
   kernelTemplates: KernelTemplateValues[];
   /** NetworkPolicies. */
   networkPolicy: NetworkPolicyValues;
-  /** Names of image pull Secrets (in the release namespace) for every pod the chart creates. */
+  /** Names of image pull Secrets (in the release namespace) for the gateway, notebook and test pods; kernel pods take theirs from a kernel template (`spec.imagePullSecrets`). */
   imagePullSecrets?: ObjectName[];
+  /** `helm test` pods. */
+  tests: TestsValues;
   /** Free-form values for your own templates or overlays; the chart never reads them. */
   custom?: { [key: string]: unknown };
 }

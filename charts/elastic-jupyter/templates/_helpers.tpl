@@ -1,0 +1,82 @@
+{{- /* Labels, image references and security contexts shared by the templates. */}}
+
+{{- define "ej.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: elastic-jupyter
+{{- end }}
+
+{{- /* Selector labels of one component: pass (dict "root" $ "component" "operator"). */}}
+{{- define "ej.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "ej.componentLabels" -}}
+{{ include "ej.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- /*
+  An image reference from an ImageValues: (dict "image" .Values.x.image "root" $).
+  registry: global.imageRegistry wins, then image.registry; tag: image.tag or the appVersion;
+  a digest pins the image (tag kept for readers, the digest decides).
+*/}}
+{{- define "ej.image" -}}
+{{- $registry := .image.registry | default "" -}}
+{{- if and .root.Values.global .root.Values.global.imageRegistry -}}
+{{- $registry = .root.Values.global.imageRegistry -}}
+{{- end -}}
+{{- $ref := .image.repository -}}
+{{- if $registry -}}{{- $ref = printf "%s/%s" $registry $ref -}}{{- end -}}
+{{- $tag := .image.tag | default .root.Chart.AppVersion -}}
+{{- $ref = printf "%s:%s" $ref $tag -}}
+{{- if .image.digest -}}{{- $ref = printf "%s@%s" $ref .image.digest -}}{{- end -}}
+{{- $ref -}}
+{{- end }}
+
+{{- define "ej.controllerImage" -}}{{ include "ej.image" (dict "image" .Values.controllerImage "root" .) }}{{- end }}
+
+{{- /* `imagePullSecrets:` with the list, or nothing; use as {{- with include "ej.imagePullSecrets" . }} {{- . | nindent N }} {{- end }}. */}}
+{{- define "ej.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets -}}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end -}}
+{{- end }}
+
+{{- /* Restricted Pod Security Standard: pod level (the controller image's nonroot user). */}}
+{{- define "ej.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "ej.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end }}
+
+{{- /* A custom resource's spec from a values dict: empty lists and maps are left out, so an unset
+  field keeps its CRD meaning (false and 0 stay). */}}
+{{- define "ej.spec" -}}
+{{- $out := dict -}}
+{{- range $k, $v := . -}}
+{{- if not (and (or (kindIs "map" $v) (kindIs "slice" $v)) (eq (len $v) 0)) -}}
+{{- $_ := set $out $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end }}
+
