@@ -87,17 +87,19 @@ describe("postprocess", function () {
       expect(kernel.properties.spec.properties.env["x-kubernetes-list-map-keys"]).to.deep.equal(["name"]);
     });
 
-    it("gives every values key a description and closes our own objects", () => {
-      const values = JSON.parse(files.get("charts/elastic-jupyter/values.schema.json")!);
-      expect(values.$schema).to.equal("http://json-schema.org/draft-07/schema#");
-      expect(values.additionalProperties).to.equal(false);
-      expect(values.properties.operator.additionalProperties).to.equal(false);
-      expect(values.properties.gateway.additionalProperties).to.equal(false);
-      expect(values.properties.kernelSpecs.items.additionalProperties).to.equal(false);
-      // escape hatches stay open
-      expect(values.properties.custom.additionalProperties).to.not.equal(false);
-      expect(values.properties.operator.properties.extraPodSpec.additionalProperties).to.not.equal(false);
-      for (const key of Object.keys(values.properties)) expect(values.properties[key].description, key).to.be.a("string");
+    it("gives every values key a description and closes our own objects, in both charts", () => {
+      const team = JSON.parse(files.get("charts/elastic-jupyter/values.schema.json")!);
+      const operator = JSON.parse(files.get("charts/elastic-jupyter-operator/values.schema.json")!);
+      for (const values of [team, operator]) {
+        expect(values.$schema).to.equal("http://json-schema.org/draft-07/schema#");
+        expect(values.additionalProperties).to.equal(false);
+        expect(values.properties.custom.additionalProperties, "escape hatch stays open").to.not.equal(false);
+        for (const key of Object.keys(values.properties)) expect(values.properties[key].description, key).to.be.a("string");
+      }
+      expect(team.properties.gateway.additionalProperties).to.equal(false);
+      expect(team.properties.kernelSpecs.items.additionalProperties).to.equal(false);
+      expect(operator.properties.operator.additionalProperties).to.equal(false);
+      expect(operator.properties.operator.properties.extraPodSpec.additionalProperties, "escape hatch stays open").to.not.equal(false);
     });
   });
 });
