@@ -107,12 +107,15 @@ describe("server-side apply (real API server)", function () {
     expect(again.metadata?.resourceVersion).to.equal(after.metadata?.resourceVersion);
   });
 
-  it("owner references let garbage collection delete children with their owner", async () => {
+  it("owner references let garbage collection delete children with their owner", async function () {
+    this.timeout(120_000);
     const owner = await applyObject<Widget>(client, { ...widgetGvk, metadata: { name: "parent", namespace: ns }, spec: { size: 2 } });
     await applyObject(client, ownedBy({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "child-of-parent", namespace: ns }, data: {} }, owner));
     const child = await getJson<KubeObject>(["-n", ns, "get", "configmap", "child-of-parent"]);
     expect(child.metadata?.ownerReferences?.[0]).to.include({ uid: owner.metadata?.uid, controller: true, blockOwnerDeletion: true });
     await client.delete(widgetGvk, ns, "parent", { propagationPolicy: "Background" });
-    await waitFor("the child to be garbage-collected", async () => (await client.get({ apiVersion: "v1", kind: "ConfigMap" }, ns, "child-of-parent")) === undefined, 30_000);
+    // The garbage collector learns new kinds (Widget's CRD was just created) on its 30 s discovery
+    // resync, so collecting a child of a brand-new kind can take up to ~30 s plus a resync.
+    await waitFor("the child to be garbage-collected", async () => (await client.get({ apiVersion: "v1", kind: "ConfigMap" }, ns, "child-of-parent")) === undefined, 90_000);
   });
 });
