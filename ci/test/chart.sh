@@ -8,7 +8,7 @@
 # repository, with this working tree's charts/, examples/ and ci/ copied over, so uncommitted
 # chart changes are checked against the committed main.
 #
-# Settings: EJ_CHART_CLUSTER_NAME (default chart), EJ_CHART_PORT_BASE (default 33443),
+# Settings: EJ_CHART_CLUSTER_NAME (default chart), EJ_CHART_PORT_BASE (default 21443),
 # EJ_TEST_KEEP_CLUSTER=1 (leave a cluster this script started running),
 # EJ_CHART_HELMS ("helm3 helm4"), EJ_CHART_DIST (where packages go; default dist/charts).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -24,7 +24,7 @@ step() { # description command...: runs one check, counts it
   if "$@"; then passed=$((passed + 1)); log "PASS: $what"; else failed=$((failed + 1)); log "FAIL: $what"; fi
 }
 
-export EJ_CLUSTER_NAME="${EJ_CHART_CLUSTER_NAME:-chart}" EJ_PORT_BASE="${EJ_CHART_PORT_BASE:-33443}"
+export EJ_CLUSTER_NAME="${EJ_CHART_CLUSTER_NAME:-chart}" EJ_PORT_BASE="${EJ_CHART_PORT_BASE:-21443}"
 # A cluster this script starts, it stops (EJ_TEST_KEEP_CLUSTER=1 keeps it, as for the mocha suites).
 started=false
 "$CI_DIR/cluster" status || started=true
