@@ -1,0 +1,86 @@
+// The e2e's own moving parts, without a cluster: the image map covers every image the operator
+// renders by default, the gateway entrypoint stand-in maps EG_* env to flags as the image's script
+// does, and the latency percentile is nearest-rank.
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_GATEWAY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "../../controller/src/gateways/deployment.ts";
+import { DEFAULT_NOTEBOOK_IMAGE } from "../../controller/src/notebooks/deployment.ts";
+import { parseImageMap, processFor } from "../process-kubelet/image-map.ts";
+import { E2E_IMAGES, e2eImageMap } from "./image-map.ts";
+import { percentile } from "./latency.ts";
+import { NAMES, e2eResources, repoRoot } from "./setup.ts";
+
+const runtimes = { repoRoot, gatewayVenv: "/venv/gw", notebookVenv: "/venv/nb", stateDir: "/state" };
+const map = parseImageMap(e2eImageMap(runtimes), "e2e image map");
+const run = (image: string, c: { command?: string[]; args?: string[] } = {}) =>
+  processFor(map, { name: "c", image, ...c }, {}, { PATH: "/usr/bin", POD_IP: "127.0.0.9" });
+
+describe("e2e image map", () => {
+  it("runs the operator's default gateway image with the entrypoint stand-in and the gateway venv, as user jovyan", () => {
+    expect(E2E_IMAGES.gateway).to.equal(DEFAULT_GATEWAY_IMAGE);
+    const p = run(DEFAULT_GATEWAY_IMAGE);
+    expect(p.argv).to.deep.equal([join(repoRoot, "ci/e2e/images/start-enterprise-gateway.sh")]);
+    expect(p.imageEnv).to.include({ PATH: "/venv/gw/bin:/usr/bin", USER: "jovyan" });
+  });
+
+  it("runs the operator's default sidecar image as node main.ts with the pod's args", () => {
+    const p = run(DEFAULT_SIDECAR_IMAGE, { args: ["--role", "sidecar"] });
+    expect(p.argv.slice(-3)).to.deep.equal([join(repoRoot, "controller/src/main.ts"), "--role", "sidecar"]);
+    expect(p.argv[0]).to.equal(join(repoRoot, "node_modules/.bin/node"));
+  });
+
+  it("runs the notebook image with the notebook stand-in in its own working directory, and kernel pods' commands with the notebook venv", () => {
+    expect(E2E_IMAGES.notebook).to.equal(DEFAULT_NOTEBOOK_IMAGE);
+    const nb = run(DEFAULT_NOTEBOOK_IMAGE);
+    expect(nb.argv).to.deep.equal([join(repoRoot, "ci/e2e/images/start-notebook.sh")]);
+    expect(nb.workingDir).to.equal("/state/work");
+    const kernel = run(E2E_IMAGES.kernel, { command: ["python3", "/b/bootstrap.py"] });
+    expect(kernel.argv).to.deep.equal(["python3", "/b/bootstrap.py"]);
+    expect(kernel.imageEnv.PATH).to.equal("/venv/nb/bin:/usr/bin");
+  });
+
+  it("steers every pod of the environment onto the process node", () => {
+    const objs = e2eResources({ kubeconfig: "", namespace: "ns", nodeName: "pn", stateDir: "", gpus: 1, cullIdleTimeout: 15, cullInterval: 3 }, "127.0.0.7") as any[];
+    const byKind = Object.fromEntries(objs.map((o) => [o.kind, o]));
+    expect(byKind.JupyterGateway.spec.nodeSelector).to.deep.equal({ "kubernetes.io/hostname": "pn" });
+    expect(byKind.JupyterKernelTemplate.spec.template.spec.nodeSelector).to.deep.equal({ "kubernetes.io/hostname": "pn" });
+    expect(byKind.JupyterNotebook.spec.template.spec.hostAliases[0]).to.deep.include({ ip: "127.0.0.7" });
+    expect(byKind.JupyterNotebook.spec.template.spec.hostAliases[0].hostnames).to.include(`${NAMES.gateway}.ns`);
+    expect(byKind.JupyterGateway.spec).to.include({ cullIdleTimeout: 15, cullInterval: 3 });
+  });
+});
+
+describe("gateway entrypoint stand-in", () => {
+  // A fake `jupyter` on PATH prints what it was given: the flags and the environment EG would read.
+  const bin = mkdtempSync(join(tmpdir(), "ej-fake-jupyter-"));
+  writeFileSync(join(bin, "jupyter"), `#!/bin/sh\nprintf '%s\\n' "$@"\necho "EG_LIST_KERNELS=$EG_LIST_KERNELS"\n`);
+  chmodSync(join(bin, "jupyter"), 0o755);
+  const flags = (env: Record<string, string>): string[] =>
+    execFileSync(join(repoRoot, "ci/e2e/images/start-enterprise-gateway.sh"), { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8" }).trim().split("\n").slice(1);
+
+  it("turns the operator's EG_* env into flags", () => {
+    const f = flags({ EG_PORT: "9999", EG_CULL_IDLE_TIMEOUT: "15", EG_CULL_INTERVAL: "3", EG_CULL_CONNECTED: "True", EG_DEFAULT_KERNEL_NAME: "python-remote", EG_LOG_LEVEL: "INFO" });
+    expect(f).to.include.members(["enterprisegateway", "--port=9999", "--ip=0.0.0.0", "--port_retries=0", "--log-level=INFO",
+      "--RemoteMappingKernelManager.cull_idle_timeout=15", "--RemoteMappingKernelManager.cull_interval=3",
+      "--RemoteMappingKernelManager.cull_connected=True", "--RemoteMappingKernelManager.default_kernel_name=python-remote", "EG_LIST_KERNELS=True"]);
+    expect(f.some((x) => x.includes("whitelist"))).to.equal(false);
+  });
+
+  it("uses the image script's defaults and passes an allow-list only when one is set", () => {
+    const f = flags({ EG_ALLOWED_KERNELS: "['a','b']" });
+    expect(f).to.include.members(["--port=8888", "--RemoteMappingKernelManager.cull_idle_timeout=43200", "--RemoteMappingKernelManager.cull_interval=60", "--KernelSpecManager.whitelist=['a','b']"]);
+  });
+});
+
+describe("latency percentile", () => {
+  it("is nearest-rank", () => {
+    const v = Array.from({ length: 20 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).to.equal(10);
+    expect(percentile(v, 95)).to.equal(19);
+    expect(percentile([3, 1, 2], 100)).to.equal(3);
+    expect(() => percentile([], 50)).to.throw(/empty/);
+  });
+});

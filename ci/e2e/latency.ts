@@ -1,0 +1,44 @@
+// Kernel start latency as a user sees it: from the notebook server's POST /api/kernels to the
+// kernel's first kernel_info_reply over the websocket (the moment JupyterLab shows "Idle").
+// Each launch is shut down before the next, so every one is a cold start of a new kernel pod.
+import type { JupyterServer } from "./jupyter-client.ts";
+
+export interface LatencyReport {
+  launches: number;
+  /** Start request -> kernel ready, in ms, in launch order. */
+  readyMs: number[];
+  /** Start request -> POST /api/kernels answered (the gateway saw the kernel connect back). */
+  startedMs: number[];
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of a list of numbers. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) throw new Error("percentile of an empty list");
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export async function measureKernelStarts(nb: JupyterServer, kernelspec: string, launches: number, onLaunch?: (i: number, readyMs: number) => void): Promise<LatencyReport> {
+  const readyMs: number[] = [];
+  const startedMs: number[] = [];
+  for (let i = 0; i < launches; i++) {
+    const t0 = performance.now();
+    const kernel = await nb.startKernel(kernelspec);
+    startedMs.push(performance.now() - t0);
+    const ch = await nb.connect(kernel.id);
+    readyMs.push(performance.now() - t0);
+    ch.close();
+    await nb.shutdown(kernel.id);
+    onLaunch?.(i, readyMs[i]!);
+  }
+  return { launches, readyMs, startedMs, p50: percentile(readyMs, 50), p95: percentile(readyMs, 95), max: Math.max(...readyMs) };
+}
+
+export function formatLatency(r: LatencyReport): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  return `kernel start request -> kernel ready over ${r.launches} launches: p50 ${s(r.p50)}, p95 ${s(r.p95)}, max ${s(r.max)}`
+    + ` (request answered: p50 ${s(percentile(r.startedMs, 50))}, p95 ${s(percentile(r.startedMs, 95))})`;
+}
