@@ -5,7 +5,6 @@ import type { Condition } from "@elastic-jupyter/api";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import { API_VERSION } from "../api.ts";
-import { setConditions } from "../kernels/status.ts";
 
 /** What every custom resource we own children for looks like. */
 export interface OwnerObject {
@@ -51,7 +50,10 @@ export function readyCondition(ok: boolean, reason: string, message: string, gen
 
 /** Status conditions with lastTransitionTime kept for those whose status did not change. */
 export function withConditions(previous: Condition[] | undefined, next: Condition[], now: string): Condition[] {
-  return setConditions(previous, next, now);
+  return next.map((c) => {
+    const old = previous?.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now };
+  });
 }
 
 /** True when two statuses say the same thing (ignoring lastTransitionTime, which only moves on change). */

@@ -99,7 +99,9 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(`kernel-${id}`, id, { kernelSpec: { name: "python" } }));
     await waitFor("pod", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code === 0);
     await kubectlOk(["-n", ns, "delete", "jupyterkernel", `kernel-${id}`, "--wait=false"]);
-    await waitFor("pod gone", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code !== 0);
+    // Garbage collection; on a fresh cluster the collector learns the new CRD kinds on its 30 s
+    // discovery resync, so allow for one.
+    await waitFor("pod gone", async () => (await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code !== 0, 60_000);
   });
 
   it("recreates a pod killed before the kernel was ready", async () => {

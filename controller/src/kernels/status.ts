@@ -2,6 +2,7 @@
 // reconciler feeds them what the cache holds and applies what they return.
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Condition } from "@elastic-jupyter/api";
+import { setCondition, type ConditionStatus, type NewCondition } from "../runtime/apply.ts";
 import type { JupyterKernel, JupyterKernelStatus } from "@elastic-jupyter/api";
 import { podGpus } from "./pod.ts";
 
@@ -17,20 +18,12 @@ export function wasReady(kernel: JupyterKernel): boolean {
     || kernel.status?.phase === "Running";
 }
 
-function condition(type: string, ok: boolean | "Unknown", reason: string, message: string, generation: number | undefined): Condition {
-  return {
-    type, status: ok === "Unknown" ? "Unknown" : ok ? "True" : "False", reason, message,
-    lastTransitionTime: "", // filled by setConditions from the previous status
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-  };
-}
-
-/** Keeps lastTransitionTime of conditions whose status did not change; stamps `now` on the rest. */
-export function setConditions(previous: Condition[] | undefined, next: Condition[], now: string): Condition[] {
-  return next.map((c) => {
-    const old = previous?.find((p) => p.type === c.type);
-    return { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now };
-  });
+/** The kernel's two conditions, set through the runtime's setCondition (which keeps
+ *  lastTransitionTime while a condition's status does not change). */
+function kernelConditions(kernel: JupyterKernel, scheduled: NewCondition, ready: NewCondition, now: string): Condition[] {
+  const gen = kernel.metadata?.generation;
+  const at = new Date(now);
+  return setCondition(setCondition(kernel.status?.conditions, scheduled, gen, at), ready, gen, at);
 }
 
 /** Status for a kernel that failed before or without a pod (bad GPU request, missing kernelspec...). */
@@ -40,10 +33,7 @@ export function failedStatus(kernel: JupyterKernel, reason: string, message: str
     ...kernel.status,
     observedGeneration: gen,
     phase: "Failed", reason, message,
-    conditions: setConditions(kernel.status?.conditions, [
-      condition("Scheduled", false, reason, message, gen),
-      condition("Ready", false, reason, message, gen),
-    ], now),
+    conditions: kernelConditions(kernel, { type: "Scheduled", status: "False", reason, message }, { type: "Ready", status: "False", reason, message }, now),
   };
 }
 
@@ -55,10 +45,7 @@ export function pendingStatus(kernel: JupyterKernel, reason: string, message: st
     ...extra,
     observedGeneration: gen,
     phase: "Pending", reason, message,
-    conditions: setConditions(kernel.status?.conditions, [
-      condition("Scheduled", false, reason, message, gen),
-      condition("Ready", false, reason, message, gen),
-    ], now),
+    conditions: kernelConditions(kernel, { type: "Scheduled", status: "False", reason, message }, { type: "Ready", status: "False", reason, message }, now),
   };
 }
 
@@ -79,7 +66,7 @@ export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string): Jup
     ...(podStatus.startTime ? { startTime: podStatus.startTime } : {}),
   };
   let phase: KernelPhase, reason: string, message: string;
-  let isScheduled: boolean | "Unknown" = pod.spec?.nodeName ? true : "Unknown";
+  let isScheduled: ConditionStatus = pod.spec?.nodeName ? "True" : "Unknown";
   let schedReason = "Scheduled", schedMessage = pod.spec?.nodeName ? `assigned to ${pod.spec.nodeName}` : "waiting for the scheduler";
   switch (podStatus.phase) {
     case "Succeeded":
@@ -96,7 +83,7 @@ export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string): Jup
     default:
       phase = "Pending";
       if (scheduled?.status === "False") {
-        isScheduled = false;
+        isScheduled = "False";
         schedReason = scheduled.reason ?? "Unschedulable";
         schedMessage = scheduled.message ?? "the scheduler cannot place the kernel pod";
         reason = schedReason; message = schedMessage;
@@ -107,10 +94,9 @@ export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string): Jup
   }
   return {
     ...base, phase, reason, message,
-    conditions: setConditions(kernel.status?.conditions, [
-      condition("Scheduled", isScheduled, schedReason, schedMessage, gen),
-      condition("Ready", phase === "Running", reason, message, gen),
-    ], now),
+    conditions: kernelConditions(kernel,
+      { type: "Scheduled", status: isScheduled, reason: schedReason, message: schedMessage },
+      { type: "Ready", status: phase === "Running" ? "True" : "False", reason, message }, now),
   };
 }
 
