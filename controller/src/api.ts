@@ -1,4 +1,6 @@
-// Names the controller uses for our API and the labels it puts on what it creates.
+// Names the controller uses for our API and the labels it puts on what it creates. The API's
+// names live in schema-gen, which the controller image does not ship (types only), so they are
+// repeated here; api.unit.test.ts checks they match.
 export const GROUP = "kubeflow.tkestack.io";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
