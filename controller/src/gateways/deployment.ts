@@ -9,7 +9,7 @@ import controllerPackage from "../../package.json" with { type: "json" };
 import { KIND, LABELS } from "../api.ts";
 import { mergeEnv } from "../kernels/pod.ts";
 import { GATEWAY_PACKAGE, gatewayFilesConfigMapName, kernelBootstrapConfigMapName, type FileSet } from "./files.ts";
-import { MANAGED_BY, controllerRef, stableHash } from "./owned.ts";
+import { MANAGED_BY, ownedMeta, stableHash } from "./owned.ts";
 import { gatewayServiceAccountName } from "./rbac.ts";
 
 /** A released Enterprise Gateway 3.x image (the 3.x line needs {public_key}); pin a digest with spec.image or EJ_GATEWAY_IMAGE. */
@@ -158,12 +158,7 @@ export function desiredGatewayDeployment(gw: JupyterGateway, opts: GatewayRender
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: {
-      name,
-      namespace: gw.metadata!.namespace!,
-      labels: gatewayLabels(gw),
-      ownerReferences: [controllerRef({ ...gw, kind: KIND.gateway })],
-    },
+    metadata: ownedMeta({ ...gw, kind: KIND.gateway }, name, gatewayLabels(gw)),
     spec: {
       // One gateway: EG keeps kernel state in memory and the sidecar must be the only writer of kernel pods.
       replicas: 1,
@@ -204,12 +199,7 @@ export function desiredGatewayService(gw: JupyterGateway): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: gw.metadata!.name!,
-      namespace: gw.metadata!.namespace!,
-      labels: gatewayLabels(gw),
-      ownerReferences: [controllerRef({ ...gw, kind: KIND.gateway })],
-    },
+    metadata: ownedMeta({ ...gw, kind: KIND.gateway }, gw.metadata!.name!, gatewayLabels(gw)),
     spec: {
       type: "ClusterIP",
       selector: gatewaySelector(gw),

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
 import { KIND, LABELS } from "../api.ts";
-import { MANAGED_BY, controllerRef } from "./owned.ts";
+import { MANAGED_BY, ownedMeta } from "./owned.ts";
 
 /** The Python package EG imports our process proxy and launcher from. */
 export const GATEWAY_PACKAGE = "elastic_jupyter";
@@ -72,12 +72,7 @@ function configMap(gw: JupyterGateway, name: string, data: FileSet, component: s
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace: gw.metadata!.namespace!,
-      labels: { ...MANAGED_BY, [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": component },
-      ownerReferences: [controllerRef({ ...gw, kind: KIND.gateway })],
-    },
+    metadata: ownedMeta({ ...gw, kind: KIND.gateway }, name, { ...MANAGED_BY, [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": component }),
     data: { ...data },
   };
 }

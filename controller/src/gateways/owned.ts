@@ -26,6 +26,11 @@ export function controllerRef(owner: OwnerObject): OwnerReference {
   };
 }
 
+/** Metadata of a child object: in its owner's namespace, labelled, controlled by the owner. */
+export function ownedMeta(owner: OwnerObject, name: string, labels: Record<string, string>): { name: string; namespace: string; labels: Record<string, string>; ownerReferences: OwnerReference[] } {
+  return { name, namespace: owner.metadata!.namespace!, labels, ownerReferences: [controllerRef(owner)] };
+}
+
 /** Short stable hash of JSON-able data (object keys sorted), for pod template annotations. */
 export function stableHash(value: unknown): string {
   return createHash("sha256").update(stableJson(value)).digest("hex").slice(0, 16);

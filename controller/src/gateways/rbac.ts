@@ -6,7 +6,7 @@ import type { PolicyRule, Role, RoleBinding } from "kubernetes-types/rbac/v1.js"
 import type { ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
 import { GROUP, KIND, LABELS, PLURAL } from "../api.ts";
-import { MANAGED_BY, controllerRef } from "./owned.ts";
+import { MANAGED_BY, ownedMeta } from "./owned.ts";
 
 export const GATEWAY_RULES: readonly PolicyRule[] = [
   // launch_kernel.py creates the JupyterKernel (deleting a stale one with the same kernel id
@@ -29,12 +29,7 @@ export function gatewayServiceAccountName(gw: JupyterGateway): string {
 }
 
 function meta(gw: JupyterGateway, name: string) {
-  return {
-    name,
-    namespace: gw.metadata!.namespace!,
-    labels: { ...MANAGED_BY, [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": "gateway" },
-    ownerReferences: [controllerRef({ ...gw, kind: KIND.gateway })],
-  };
+  return ownedMeta({ ...gw, kind: KIND.gateway }, name, { ...MANAGED_BY, [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": "gateway" });
 }
 
 /** The ServiceAccount the operator creates when spec.serviceAccountName is unset. */

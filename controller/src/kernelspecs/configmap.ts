@@ -9,7 +9,7 @@
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
 import type { JupyterKernelSpec, JupyterKernelSpecStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { KIND } from "../api.ts";
-import { MANAGED_BY, controllerRef, readyCondition, withConditions } from "../gateways/owned.ts";
+import { MANAGED_BY, ownedMeta, readyCondition, withConditions } from "../gateways/owned.ts";
 import { KERNELSPEC_LABEL } from "./files.ts";
 import { validateKernelTemplate } from "../kerneltemplates/validate.ts";
 
@@ -74,12 +74,7 @@ export function desiredKernelspecConfigMap(spec: JupyterKernelSpec): ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name: kernelspecConfigMapName(spec),
-      namespace: spec.metadata!.namespace!,
-      labels: { ...MANAGED_BY, [KERNELSPEC_LABEL]: spec.metadata!.name!, "app.kubernetes.io/component": "kernelspec" },
-      ownerReferences: [controllerRef({ ...spec, kind: KIND.kernelSpec })],
-    },
+    metadata: ownedMeta({ ...spec, kind: KIND.kernelSpec }, kernelspecConfigMapName(spec), { ...MANAGED_BY, [KERNELSPEC_LABEL]: spec.metadata!.name!, "app.kubernetes.io/component": "kernelspec" }),
     data: { "kernel.json": JSON.stringify(kernelJson(spec), null, 2) + "\n" },
   };
 }

@@ -9,7 +9,7 @@ import type { JupyterGateway, JupyterNotebook, PodTemplateOverrides } from "@ela
 import { KIND, LABELS } from "../api.ts";
 import { mergeEnv } from "../kernels/pod.ts";
 import { RESTRICTED_POD_SECURITY, gatewayPorts, gatewayUrl, restrictedContainerSecurity } from "../gateways/deployment.ts";
-import { MANAGED_BY, controllerRef, stableHash } from "../gateways/owned.ts";
+import { MANAGED_BY, ownedMeta, stableHash } from "../gateways/owned.ts";
 
 /**
  * docker-stacks' base-notebook built 2026-08-24 (JupyterLab 4.6.3, jupyter_server 2.x, Python 3.13),
@@ -63,12 +63,7 @@ export function desiredTokenSecret(nb: JupyterNotebook, token: string): Secret {
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: {
-      name: tokenSecretName(nb)!,
-      namespace: nb.metadata!.namespace!,
-      labels: notebookLabels(nb),
-      ownerReferences: [controllerRef({ ...nb, kind: KIND.notebook })],
-    },
+    metadata: ownedMeta({ ...nb, kind: KIND.notebook }, tokenSecretName(nb)!, notebookLabels(nb)),
     type: "Opaque",
     stringData: { [TOKEN_KEY]: token },
   };
@@ -95,12 +90,7 @@ export function desiredNotebookConfigMap(nb: JupyterNotebook): ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name: serverConfigMapName(nb),
-      namespace: nb.metadata!.namespace!,
-      labels: notebookLabels(nb),
-      ownerReferences: [controllerRef({ ...nb, kind: KIND.notebook })],
-    },
+    metadata: ownedMeta({ ...nb, kind: KIND.notebook }, serverConfigMapName(nb), notebookLabels(nb)),
     data: { "jupyter_server_config.json": JSON.stringify(notebookServerConfig(nb), null, 2) + "\n" },
   };
 }
@@ -157,12 +147,7 @@ export function desiredNotebookDeployment(nb: JupyterNotebook, gateway: JupyterG
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: {
-      name: nb.metadata!.name!,
-      namespace: nb.metadata!.namespace!,
-      labels: notebookLabels(nb),
-      ownerReferences: [controllerRef({ ...nb, kind: KIND.notebook })],
-    },
+    metadata: ownedMeta({ ...nb, kind: KIND.notebook }, nb.metadata!.name!, notebookLabels(nb)),
     spec: {
       replicas: 1,
       // A notebook's kernels and open sessions live in one server: never run two.
@@ -178,12 +163,7 @@ export function desiredNotebookService(nb: JupyterNotebook): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: nb.metadata!.name!,
-      namespace: nb.metadata!.namespace!,
-      labels: notebookLabels(nb),
-      ownerReferences: [controllerRef({ ...nb, kind: KIND.notebook })],
-    },
+    metadata: ownedMeta({ ...nb, kind: KIND.notebook }, nb.metadata!.name!, notebookLabels(nb)),
     spec: {
       type: "ClusterIP",
       selector: notebookSelector(nb),
