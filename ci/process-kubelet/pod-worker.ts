@@ -21,7 +21,7 @@ import { podLoopbackEnv } from "./loopback.ts";
 import { Prober } from "./probes.ts";
 import { hostsFile, type MountTargets, type Mount, type RunningProcess, type Sandbox, type Exit } from "./sandbox.ts";
 import { podStatus, type ContainerView, type PodView } from "./status.ts";
-import { defaultServiceAccountVolume, serviceAccountMountPath, tokenKey, tokenProjections, volumePlan, VolumeNotReadyError, VolumeNotSupportedError } from "./volumes.ts";
+import { defaultServiceAccountVolume, serviceAccountMountPath, tokenKey, volumePlan, VolumeNotReadyError, VolumeNotSupportedError } from "./volumes.ts";
 
 export const logDirAnnotation = "process-kubelet.elastic-jupyter.dev/log-dir";
 

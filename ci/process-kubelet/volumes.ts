@@ -133,13 +133,6 @@ function downwardFiles(pod: Pod, items: NonNullable<NonNullable<Volume["downward
   });
 }
 
-/** The service-account token projections a pod's volumes need, so the caller can request them. */
-export function tokenProjections(pod: Pod): ServiceAccountTokenProjection[] {
-  const out: ServiceAccountTokenProjection[] = [];
-  for (const v of pod.spec?.volumes ?? []) for (const s of v.projected?.sources ?? []) if (s.serviceAccountToken) out.push(s.serviceAccountToken);
-  return out;
-}
-
 /** ConfigMaps and Secrets (namespace/name) a pod's volumes read, to re-materialise on change. */
 export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
   const ns = pod.metadata?.namespace ?? "default";
