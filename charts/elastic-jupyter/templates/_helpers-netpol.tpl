@@ -1,7 +1,7 @@
 {{- /* Pieces of the NetworkPolicies: peers by the labels the operator puts on its pods, the API server, DNS. */}}
 
 {{- define "ej.netpol.gatewayPodLabels" -}}
-kubeflow.tkestack.io/gateway: {{ include "ej.gateway.name" . }}
+kubeflow.tkestack.io/gateway: {{ include "ej.gateway.name" . | quote }}
 app.kubernetes.io/component: gateway
 {{- end }}
 
@@ -36,7 +36,7 @@ app.kubernetes.io/managed-by: elastic-jupyter
 - to:
     {{- range .Values.networkPolicy.apiServer.cidrs }}
     - ipBlock:
-        cidr: {{ . }}
+        cidr: {{ . | quote }}
     {{- end }}
   ports:
     {{- range .Values.networkPolicy.apiServer.ports }}

@@ -5,8 +5,8 @@
 apiVersion: v1
 kind: Pod
 metadata:
-  name: {{ .name }}
-  namespace: {{ $root.Release.Namespace }}
+  name: {{ .name | quote }}
+  namespace: {{ $root.Release.Namespace | quote }}
   labels:
     {{- include "ej.componentLabels" (dict "root" $root "component" "test") | nindent 4 }}
   annotations:
@@ -23,8 +23,8 @@ spec:
     {{- include "ej.podSecurityContext" $root | nindent 4 }}
   containers:
     - name: check
-      image: {{ include "ej.controllerImage" $root }}
-      imagePullPolicy: {{ $root.Values.controllerImage.pullPolicy | default "IfNotPresent" }}
+      image: {{ include "ej.controllerImage" $root | quote }}
+      imagePullPolicy: {{ $root.Values.controllerImage.pullPolicy | default "IfNotPresent" | quote }}
       command: ["/nodejs/bin/node", "/opt/elastic-jupyter/tests/check-http.mjs"]
       args:
         {{- toYaml .args | nindent 8 }}
@@ -43,5 +43,5 @@ spec:
   volumes:
     - name: scripts
       configMap:
-        name: {{ include "ej.test.scriptsName" $root }}
+        name: {{ include "ej.test.scriptsName" $root | quote }}
 {{- end }}
