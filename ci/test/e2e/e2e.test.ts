@@ -33,7 +33,9 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
   it("the notebook server offers the gateway's kernelspecs, synced by the sidecar from JupyterKernelSpecs", async () => {
     const specs = await nb.request<{ default: string; kernelspecs: Record<string, any> }>("GET", "/api/kernelspecs");
     expect(specs.default).to.equal(NAMES.cpuKernelspec);
-    expect(specs.kernelspecs).to.include.keys(NAMES.cpuKernelspec, NAMES.gpuKernelspec);
+    // Exactly those: not the image's own kernelspecs, nor the native python3 one that would run
+    // users' code inside the gateway pod.
+    expect(specs.kernelspecs).to.have.all.keys(NAMES.cpuKernelspec, NAMES.gpuKernelspec);
     expect(specs.kernelspecs[NAMES.cpuKernelspec].spec.display_name).to.equal("Python (JupyterKernel pod)");
     // Auth is real: without the token the notebook server refuses.
     const anonymous = new JupyterServer(env.notebookUrl, "");

@@ -130,7 +130,10 @@ def gateway(tmp_path_factory):
         "JUPYTER_PATH": str(tmp / "share/jupyter"), "JUPYTER_DATA_DIR": str(tmp / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
         "EG_RESPONSE_IP": "127.0.0.1", "EG_RESPONSE_PORT": str(free_port()), "EG_INHERITED_ENVS": "PATH",
-        "EG_ALLOWED_KERNELS": KERNELSPEC, "EG_DEFAULT_KERNEL_NAME": KERNELSPEC, "EG_KERNEL_LAUNCH_TIMEOUT": "30",
+        # As the operator configures the gateway: our config file, our kernelspec manager, its one directory.
+        "JUPYTER_CONFIG_PATH": str(GATEWAY_FILES / "elastic_jupyter"),
+        "EJ_GATEWAY_KERNELS_DIR": str(tmp / "share/jupyter/kernels"),
+        "EG_DEFAULT_KERNEL_NAME": KERNELSPEC, "EG_KERNEL_LAUNCH_TIMEOUT": "30",
         "EJ_UNSCHEDULABLE_GRACE_SECONDS": "5",
     }
     log_path = tmp / "gateway.log"
@@ -214,6 +217,15 @@ async def execute(url: str, kernel_id: str, code: str, interrupt_after: float | 
             result["idle"] = True
     ws.close()
     return result
+
+
+def test_the_gateway_offers_only_the_synced_kernelspecs(gateway):
+    # The gateway's venv has ipykernel and its python3 kernelspec on Jupyter's data path; neither
+    # that nor jupyter_client's "native" kernel may be offered (it would run inside the gateway).
+    code, specs = request(gateway, "GET", "/api/kernelspecs")
+    assert code == 200
+    assert set(specs["kernelspecs"]) == {KERNELSPEC}
+    assert specs["default"] == KERNELSPEC
 
 
 def test_a_kernel_through_the_gateway_runs_code_interrupts_and_shuts_down(gateway):

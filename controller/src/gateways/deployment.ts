@@ -100,6 +100,9 @@ export function gatewayEnv(gw: JupyterGateway): EnvVar[] {
   env.push(
     { name: "EG_INHERITED_ENVS", value: LAUNCHER_INHERITED_ENV.join(",") },
     { name: "PYTHONPATH", value: GATEWAY_FILES_DIR },
+    // Our jupyter_enterprise_gateway_config.py: only the synced kernelspecs, never the native one.
+    { name: "JUPYTER_CONFIG_PATH", value: `${GATEWAY_FILES_DIR}/${GATEWAY_PACKAGE}` },
+    { name: "EJ_GATEWAY_KERNELS_DIR", value: GATEWAY_KERNELS_DIR },
   );
   // `kernels` is deliberately absent (no EG_ALLOWED_KERNELS): the sidecar syncs only the listed
   // kernelspecs into the kernels directory, so the list changes without restarting the gateway.

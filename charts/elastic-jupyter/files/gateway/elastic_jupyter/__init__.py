@@ -5,6 +5,9 @@ PYTHONPATH; nothing else in the gateway image changes.
 
   process_proxy.JupyterKernelProcessProxy  kernel.json `metadata.process_proxy.class_name`
   launch_kernel                            kernel.json `argv`: creates the JupyterKernel and exits
+  kernelspecs.SyncedKernelSpecManager      the gateway's kernelspec manager (set by
+                                           jupyter_enterprise_gateway_config.py, found through
+                                           JUPYTER_CONFIG_PATH): the synced kernelspecs only
 
 A kernel.json that uses them (what the operator renders for a JupyterKernelSpec):
 
