@@ -39,6 +39,8 @@ export interface E2EOptions {
   /** JupyterGateway culling and launch settings (seconds). */
   cullIdleTimeout: number;
   cullInterval: number;
+  /** The GPU kernelspec's own cullIdleTimeout (unset: the gateway's). */
+  gpuCullIdleTimeout?: number;
   launchTimeout?: number;
   /** Auth of the notebook: a generated token (default) or none. */
   auth?: "token" | "disable";
@@ -101,7 +103,8 @@ export function e2eResources(o: E2EOptions, gatewayPodIP?: string): Record<strin
     },
     {
       apiVersion: api, kind: "JupyterKernelSpec", metadata: meta(NAMES.gpuKernelspec),
-      spec: { language: "python", displayName: "Python with 1 GPU (JupyterKernel pod)", image: E2E_IMAGES.kernel, template: { name: NAMES.template }, gpu: { count: 1 } },
+      spec: { language: "python", displayName: "Python with 1 GPU (JupyterKernel pod)", image: E2E_IMAGES.kernel, template: { name: NAMES.template }, gpu: { count: 1 },
+        ...(o.gpuCullIdleTimeout !== undefined ? { cullIdleTimeout: o.gpuCullIdleTimeout } : {}) },
     },
     {
       apiVersion: api, kind: "JupyterGateway", metadata: meta(NAMES.gateway),

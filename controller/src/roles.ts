@@ -15,6 +15,7 @@ export const roleControllers: Record<Role, ControllerFactory[]> = {
   // JupyterKernel -> pods, kernelspec sync into the gateway's kernels directory.
   sidecar: [(mgr) => sidecarControllers(mgr, {
     gateway: mgr.config.gateway ?? "",
+    gatewayUrl: mgr.config.gatewayUrl ?? "",
     kernelsDir: mgr.config.kernelsDir ?? "",
     bootstrapConfigMap: mgr.config.bootstrapConfigMap ?? "elastic-jupyter-kernel-bootstrap",
   })],

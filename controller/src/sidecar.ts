@@ -1,11 +1,16 @@
-// The sidecar role's controllers (in each gateway pod): JupyterKernels -> kernel pods (leader
-// only), and the kernelspec sync into this pod's kernels directory (every replica).
+// The sidecar role's controllers (in each gateway pod): JupyterKernels -> kernel pods and idle
+// culling per kernelspec (leader only), and the kernelspec sync into this pod's kernels directory
+// (every replica).
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
 import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, POD_GVK, reconcileKernel } from "./kernels/reconciler.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { podGpus } from "./kernels/pod.ts";
+import { gatewayApi } from "./culling/gateway-api.ts";
+import { reconcileCulling } from "./culling/reconciler.ts";
+import { LABELS } from "./api.ts";
+import { splitKey } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import type { Manager } from "./runtime/manager.ts";
 
@@ -16,7 +21,7 @@ const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
 const SYNC_RESYNC_MS = 60_000;
 
-export function sidecarControllers(mgr: Manager, opts: { gateway: string; kernelsDir: string; bootstrapConfigMap: string }): ControllerSpec[] {
+export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewayUrl: string; kernelsDir: string; bootstrapConfigMap: string }): ControllerSpec[] {
   const { cache, client, log } = mgr;
   const kernelRefs = (key: string) => (o: { metadata?: { namespace?: string; name?: string } }) => {
     // A kernelspec or template changed: kernels that failed on its absence stay failed (terminal),
@@ -35,8 +40,11 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; kernel
       { ...KERNEL_TEMPLATE_GVK, map: kernelRefs("kernelTemplate") },
     ],
     reconcile: async (key) => {
+      const { namespace, name } = splitKey(key);
+      const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
+      if (kernel && !servedBy(kernel, opts.gateway)) return;
       const result = await reconcileKernel({ cache, client, log, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap } }, key);
-      updateKernelMetrics(mgr);
+      updateKernelMetrics(mgr, opts.gateway);
       return result;
     },
   };
@@ -57,13 +65,38 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; kernel
       },
     });
   }
+  if (opts.gateway && opts.gatewayUrl && mgr.config.namespace) {
+    const own = `${mgr.config.namespace}/${opts.gateway}`;
+    const api = gatewayApi(opts.gatewayUrl);
+    specs.push({
+      name: "culling",
+      // One key, this sidecar's gateway; a kernelspec change (its cullIdleTimeout) wakes it too.
+      for: GATEWAY_GVK,
+      watches: [{ ...KERNELSPEC_GVK, map: () => [own] }],
+      concurrency: 1,
+      reconcile: async (key) => {
+        if (key !== own) return; // other gateways in the namespace cull their own kernels
+        return reconcileCulling({ cache, log, gateway: api, onCulled: (kernelspec) => mgr.metrics.kernelsCulled.inc({ kernelspec }) }, key);
+      },
+    });
+  }
   return specs;
 }
 
+/**
+ * Whether this sidecar's gateway serves a kernel: the launcher labels kernels with their gateway, so
+ * with two gateways in a namespace each reconciles only its own (their pods would differ, e.g. in the
+ * bootstrap ConfigMap). A kernel without the label (created by hand) is served by every gateway.
+ */
+export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
+  const label = kernel.metadata?.labels?.[LABELS.gateway];
+  return !label || !gateway || label === gateway;
+}
+
 /** Kernels by phase and GPUs requested/bound, from the cache (cheap: a scan of kernel objects). */
-function updateKernelMetrics(mgr: Manager): void {
+function updateKernelMetrics(mgr: Manager, gateway: string): void {
   const phases: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
-  for (const k of mgr.cache.list<JupyterKernel>(KERNEL_GVK)) {
+  for (const k of mgr.cache.list<JupyterKernel>(KERNEL_GVK).filter((k) => servedBy(k, gateway))) {
     const p = k.status?.phase ?? "Pending";
     phases[p] = (phases[p] ?? 0) + 1;
   }

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { HttpError, JupyterServer, type KernelChannels } from "../../e2e/jupyter-client.ts";
 import { formatLatency, measureKernelStarts } from "../../e2e/latency.ts";
 import { NAMES, until, type E2EEnvironment } from "../../e2e/setup.ts";
-import { E2E_CULL_IDLE_TIMEOUT, E2E_CULL_INTERVAL, e2eEnvironment } from "./environment.ts";
+import { E2E_CULL_INTERVAL, E2E_GATEWAY_CULL_IDLE_TIMEOUT, E2E_GPU_CULL_IDLE_TIMEOUT, e2eEnvironment } from "./environment.ts";
 
 describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> kernel pod", function () {
   this.timeout(120_000);
@@ -57,6 +57,8 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
       const jk = await kernelObject(id);
       expect(jk, "JupyterKernel for the started kernel").to.exist;
       expect(jk.spec.kernelSpec.name).to.equal(NAMES.cpuKernelspec);
+      // Labelled with its gateway: only that gateway's sidecar reconciles it.
+      expect(jk.metadata.labels["kubeflow.tkestack.io/gateway"]).to.equal(NAMES.gateway);
       expect(jk.status.phase).to.equal("Running");
       const pod = await kernelPod(id);
       expect(pod.spec.nodeName).to.equal(env.options.nodeName);
@@ -159,16 +161,28 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
       }, 30_000);
     });
 
-    it(`idle culling (cullIdleTimeout ${E2E_CULL_IDLE_TIMEOUT} s) removes the idle kernel, its JupyterKernel and pod, and frees the GPU`, async function () {
+    it(`idle culling per kernelspec: the GPU kernel goes after ${E2E_GPU_CULL_IDLE_TIMEOUT} s idle, with its JupyterKernel and pod, freeing the GPU; a CPU kernel idle as long stays (gateway timeout ${E2E_GATEWAY_CULL_IDLE_TIMEOUT} s)`, async function () {
       this.timeout(150_000);
-      // Once nobody is connected to `holder`, the gateway culls it after cullIdleTimeout of idleness.
-      holderChannels?.close();
-      holderChannels = undefined;
-      const t0 = Date.now();
-      await until("the gateway to cull the idle GPU kernel", async () => !(await nb.kernels()).some((k) => k.id === holder), (E2E_CULL_IDLE_TIMEOUT + E2E_CULL_INTERVAL) * 1000 + 45_000);
-      await gone(holder);
-      console.log(`      culled and cleaned up ${((Date.now() - t0) / 1000).toFixed(1)} s after the test started waiting`);
-      holder = "";
+      // An idle CPU kernel, started first: idle at least as long as the GPU kernel will be.
+      const cpu = (await nb.startKernel(NAMES.cpuKernelspec)).id;
+      const cpuStarted = Date.now();
+      try {
+        // Once nobody is connected to `holder`, the sidecar culls it after its kernelspec's timeout.
+        holderChannels?.close();
+        holderChannels = undefined;
+        const t0 = Date.now();
+        await until("the sidecar to cull the idle GPU kernel", async () => !(await nb.kernels()).some((k) => k.id === holder), (E2E_GPU_CULL_IDLE_TIMEOUT + E2E_CULL_INTERVAL) * 1000 + 45_000);
+        await gone(holder);
+        console.log(`      culled and cleaned up ${((Date.now() - t0) / 1000).toFixed(1)} s after the test started waiting`);
+        holder = "";
+        // Once the CPU kernel has been idle past the GPU timeout plus two culling passes, it is still there.
+        const idlePast = cpuStarted + (E2E_GPU_CULL_IDLE_TIMEOUT + 2 * E2E_CULL_INTERVAL) * 1000 - Date.now();
+        await new Promise((r) => setTimeout(r, Math.max(0, idlePast)));
+        expect((await nb.kernels()).map((k) => k.id), "the CPU kernel is culled only after the gateway's timeout").to.include(cpu);
+      } finally {
+        await nb.shutdown(cpu).catch(() => {});
+      }
+      await gone(cpu);
       // The GPU is free again: a new GPU kernel starts and runs.
       const again = (await nb.startKernel(NAMES.gpuKernelspec)).id;
       try {

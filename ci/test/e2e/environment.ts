@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { startE2E, type E2EEnvironment } from "../../e2e/setup.ts";
 import { testCluster } from "../cluster.ts";
 
-/** Short culling so the culling test takes seconds; connected kernels are never culled (cullConnected false). */
-export const E2E_CULL_IDLE_TIMEOUT = 15;
+/** Culling per kernelspec: GPU kernels go after seconds of idleness (so the culling test is short),
+ *  CPU kernels keep the gateway's long timeout. Connected kernels are never culled (cullConnected false). */
+export const E2E_GATEWAY_CULL_IDLE_TIMEOUT = 600;
+export const E2E_GPU_CULL_IDLE_TIMEOUT = 10;
 export const E2E_CULL_INTERVAL = 3;
 
 let env: Promise<E2EEnvironment> | undefined;
@@ -21,7 +23,8 @@ export function e2eEnvironment(): Promise<E2EEnvironment> {
     nodeName: `e2e-process-${Math.random().toString(36).slice(2, 7)}`,
     stateDir: mkdtempSync(join(tmpdir(), "ej-e2e-")),
     gpus: 1,
-    cullIdleTimeout: E2E_CULL_IDLE_TIMEOUT,
+    cullIdleTimeout: E2E_GATEWAY_CULL_IDLE_TIMEOUT,
+    gpuCullIdleTimeout: E2E_GPU_CULL_IDLE_TIMEOUT,
     cullInterval: E2E_CULL_INTERVAL,
     launchTimeout: 60,
     log: (m) => console.log(`      e2e setup ${m}`),

@@ -56,6 +56,7 @@ def test_manifest_carries_the_launch():
             "app.kubernetes.io/managed-by": "jupyter-enterprise-gateway",
         },
     }
+    assert manifest(EJ_GATEWAY_NAME="gpu-gateway")["metadata"]["labels"]["kubeflow.tkestack.io/gateway"] == "gpu-gateway"
     assert m["spec"] == {
         "kernelId": KERNEL_ID,
         "kernelSpec": {"name": "python-gpu"},

@@ -34,9 +34,10 @@ export const GATEWAY_FILES_HASH_ANNOTATION = "kubeflow.tkestack.io/gateway-files
 /**
  * Environment EG passes on to the kernel launcher it runs. EG starts launchers with a fresh
  * environment (the KERNEL_* variables of the request plus these), and our launcher needs the
- * interpreter's PATH, our package and the in-cluster API address (KUBECONFIG where there is none).
+ * interpreter's PATH, our package, the in-cluster API address (KUBECONFIG where there is none) and
+ * the gateway's name (it labels the JupyterKernel with it).
  */
-export const LAUNCHER_INHERITED_ENV = ["PATH", "PYTHONPATH", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBECONFIG"];
+export const LAUNCHER_INHERITED_ENV = ["PATH", "PYTHONPATH", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBECONFIG", "EJ_GATEWAY_NAME"];
 
 export interface GatewayRenderOptions {
   /** Gateway image when spec.image is unset. */
@@ -73,8 +74,6 @@ export function restrictedContainerSecurity(readOnlyRootFilesystem: boolean): Se
   return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, ...(readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}) };
 }
 
-const pythonBool = (b: boolean): string => (b ? "True" : "False");
-
 /** The gateway container's environment, mapped from the spec onto the names start-enterprise-gateway.sh reads. */
 export function gatewayEnv(gw: JupyterGateway): EnvVar[] {
   const s = gw.spec;
@@ -90,10 +89,12 @@ export function gatewayEnv(gw: JupyterGateway): EnvVar[] {
     // Kernelspecs come and go while the gateway runs; a cache would hide them.
     { name: "EG_KERNELSPEC_CACHE_ENABLED", value: "False" },
     { name: "EG_LOG_LEVEL", value: s.logLevel ?? "INFO" },
+    // The launcher labels each JupyterKernel with it, so only this gateway's sidecar reconciles it.
+    { name: "EJ_GATEWAY_NAME", value: gw.metadata!.name! },
   ];
-  if (s.cullIdleTimeout !== undefined) env.push({ name: "EG_CULL_IDLE_TIMEOUT", value: String(s.cullIdleTimeout) });
-  if (s.cullInterval !== undefined) env.push({ name: "EG_CULL_INTERVAL", value: String(s.cullInterval) });
-  if (s.cullConnected !== undefined) env.push({ name: "EG_CULL_CONNECTED", value: pythonBool(s.cullConnected) });
+  // The sidecar culls, per kernelspec (controller/src/culling): the gateway's own culler is off,
+  // and it must list its kernels (with their activity) for the sidecar.
+  env.push({ name: "EG_CULL_IDLE_TIMEOUT", value: "0" }, { name: "EG_LIST_KERNELS", value: "True" });
   if (s.defaultKernel) env.push({ name: "EG_DEFAULT_KERNEL_NAME", value: s.defaultKernel });
   if (s.launchTimeout !== undefined) env.push({ name: "EG_KERNEL_LAUNCH_TIMEOUT", value: String(s.launchTimeout) });
   if (s.portRange) env.push({ name: "EG_PORT_RANGE", value: s.portRange });
@@ -140,7 +141,7 @@ function sidecarContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
     env: [
       { name: "EJ_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-      // The gateway's REST API, for activity-based culling: same pod, so localhost.
+      // The gateway's REST API, for idle culling per kernelspec: same pod, so localhost.
       { name: "EJ_GATEWAY_URL", value: `http://127.0.0.1:${http}` },
       { name: "EJ_BOOTSTRAP_CONFIGMAP", value: kernelBootstrapConfigMapName(name) },
     ],

@@ -67,7 +67,7 @@ describe("gateway rendering", () => {
   it("maps every spec field onto the environment start-enterprise-gateway.sh reads", () => {
     const env = envOf(desiredGatewayDeployment(everything, opts), "gateway");
     expect(env).to.include({
-      EG_PORT: "9888", EG_RESPONSE_PORT: "9877", EG_CULL_IDLE_TIMEOUT: "600", EG_CULL_INTERVAL: "30", EG_CULL_CONNECTED: "True",
+      EG_PORT: "9888", EG_RESPONSE_PORT: "9877", EG_LIST_KERNELS: "True",
       EG_DEFAULT_KERNEL_NAME: "py", EG_KERNEL_LAUNCH_TIMEOUT: "120", EG_PORT_RANGE: "40000..41000",
       EG_SHARED_NAMESPACE: "True", EG_KERNELSPEC_CACHE_ENABLED: "False", EG_MAX_KERNELS: "20", PYTHONPATH: "/opt/elastic-jupyter/gateway",
     });
@@ -78,11 +78,20 @@ describe("gateway rendering", () => {
     expect(env.EG_INHERITED_ENVS).to.contain("PYTHONPATH").and.to.contain("KUBERNETES_SERVICE_HOST");
   });
 
+  it("turns the gateway's own culler off: the sidecar culls per kernelspec, and culling settings never restart the gateway", () => {
+    const culling = (spec: JupyterGateway["spec"]) => desiredGatewayDeployment(gateway("g", spec), opts).spec!.template;
+    const env = envOf(desiredGatewayDeployment(everything, opts), "gateway");
+    expect(env.EG_CULL_IDLE_TIMEOUT).to.equal("0");
+    expect(env).to.not.have.any.keys("EG_CULL_INTERVAL", "EG_CULL_CONNECTED");
+    expect(culling({ cullIdleTimeout: 20, cullInterval: 5, cullConnected: true })).to.deep.equal(culling({ cullIdleTimeout: 10 }));
+    const sidecar = envOf(desiredGatewayDeployment(everything, opts), "sidecar");
+    expect(sidecar.EJ_GATEWAY_URL).to.equal("http://127.0.0.1:9888");
+  });
+
   it("leaves optional EG settings to the image's defaults when unset", () => {
     const env = envOf(desiredGatewayDeployment(seedElastic, opts), "gateway");
-    expect(env).to.not.have.any.keys("EG_CULL_INTERVAL", "EG_CULL_CONNECTED", "EG_DEFAULT_KERNEL_NAME", "EG_KERNEL_LAUNCH_TIMEOUT", "EG_PORT_RANGE", "EG_ALLOWED_KERNELS");
+    expect(env).to.not.have.any.keys("EG_DEFAULT_KERNEL_NAME", "EG_KERNEL_LAUNCH_TIMEOUT", "EG_PORT_RANGE", "EG_ALLOWED_KERNELS");
     expect(env.EG_LOG_LEVEL).to.equal("INFO");
-    expect(env.EG_CULL_IDLE_TIMEOUT).to.equal("3600");
   });
 
   it("never overrides the gateway image's command", () => {
@@ -107,9 +116,9 @@ describe("gateway rendering", () => {
   });
 
   it("changes the pod template (rolling the gateway) when other settings or the gateway files change", () => {
-    const base = desiredGatewayDeployment(gateway("g", { cullIdleTimeout: 10 }), opts).spec!.template;
-    expect(desiredGatewayDeployment(gateway("g", { cullIdleTimeout: 20 }), opts).spec!.template).to.not.deep.equal(base);
-    const newFiles = desiredGatewayDeployment(gateway("g", { cullIdleTimeout: 10 }), { ...opts, gatewayFiles: { ...files, "process_proxy.py": "# v2\n" } }).spec!.template;
+    const base = desiredGatewayDeployment(gateway("g", { launchTimeout: 10 }), opts).spec!.template;
+    expect(desiredGatewayDeployment(gateway("g", { launchTimeout: 20 }), opts).spec!.template).to.not.deep.equal(base);
+    const newFiles = desiredGatewayDeployment(gateway("g", { launchTimeout: 10 }), { ...opts, gatewayFiles: { ...files, "process_proxy.py": "# v2\n" } }).spec!.template;
     expect(newFiles.metadata!.annotations![GATEWAY_FILES_HASH_ANNOTATION]).to.not.equal(base.metadata!.annotations![GATEWAY_FILES_HASH_ANNOTATION]);
   });
 

@@ -25,6 +25,8 @@ export interface Config {
   concurrency: number;
   /** Sidecar: the JupyterGateway this sidecar serves ("" outside a gateway pod, e.g. in tests). */
   gateway: string;
+  /** Sidecar: the gateway's REST API, for idle culling ("" disables culling). */
+  gatewayUrl: string;
   /** Sidecar: the gateway's kernels directory, where kernelspecs are synced ("" disables the sync). */
   kernelsDir: string;
   /** Sidecar: the ConfigMap holding the kernel bootstrap, mounted into kernel pods. */
@@ -53,6 +55,7 @@ const options = {
   logLevel: { flag: "log-level", env: "EJ_LOG_LEVEL" },
   concurrency: { flag: "concurrency", env: "EJ_CONCURRENCY" },
   gateway: { flag: "gateway", env: "EJ_GATEWAY" },
+  gatewayUrl: { flag: "gateway-url", env: "EJ_GATEWAY_URL" },
   kernelsDir: { flag: "kernels-dir", env: "EJ_KERNELS_DIR" },
   bootstrapConfigMap: { flag: "bootstrap-configmap", env: "EJ_BOOTSTRAP_CONFIGMAP" },
 } satisfies Record<string, Option>;
@@ -141,9 +144,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     logLevel: oneOf<LogLevel>("logLevel", logLevels, "info"),
     concurrency: int("concurrency", 4, 1),
     gateway: raw("gateway") ?? "",
+    gatewayUrl: raw("gatewayUrl") ?? "",
     kernelsDir: raw("kernelsDir") ?? "",
     bootstrapConfigMap: raw("bootstrapConfigMap") ?? "",
   };
+  if (config.gatewayUrl && !/^https?:\/\/[^\s/]+/.test(config.gatewayUrl)) throw new ConfigError(`${describe(options.gatewayUrl)} must be an http(s) URL, got ${JSON.stringify(config.gatewayUrl)}`);
   if (config.gateway && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.gateway)) throw new ConfigError(`${describe(options.gateway)} must be a JupyterGateway name, got ${JSON.stringify(config.gateway)}`);
   if (!config.bootstrapConfigMap) config.bootstrapConfigMap = config.gateway ? `${config.gateway}-kernel-bootstrap` : "elastic-jupyter-kernel-bootstrap";
   // Same ordering client-go insists on: otherwise two replicas can both believe they lead.

@@ -8,7 +8,7 @@ describe("parseConfig", () => {
       role: "operator", namespace: "", kubeconfig: "", metricsAddr: { host: "0.0.0.0", port: 8080 },
       leaderElect: true, leaseName: "elastic-jupyter-operator", leaseNamespace: "default", identity: "pod-1",
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, logLevel: "info", concurrency: 4,
-      gateway: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
+      gateway: "", gatewayUrl: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
     });
   });
 
@@ -53,6 +53,7 @@ describe("parseConfig", () => {
     [["--role=operator", "--frobnicate"], {}, /unknown flag --frobnicate/],
     [["--role=operator", "stray"], {}, /unexpected argument "stray"/],
     [["--role"], {}, /flag --role needs a value/],
+    [["--role=sidecar"], { EJ_GATEWAY_URL: "127.0.0.1:8888" }, /--gateway-url \(env EJ_GATEWAY_URL\) must be an http\(s\) URL/],
   ];
   for (const [argv, env, msg] of bad) {
     it(`rejects ${JSON.stringify(argv)} ${JSON.stringify(env)} naming the field`, () => {

@@ -16,6 +16,7 @@ export class Metrics {
   /** Set by the kernel controller: GPUs asked for by live kernel pods / held by pods on nodes. */
   readonly gpusRequested: Gauge;
   readonly gpusBound: Gauge;
+  readonly kernelsCulled: Counter<"kernelspec">;
   private readonly queues = new Map<string, QueueLike>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -44,6 +45,7 @@ export class Metrics {
     this.kernelsByPhase = new Gauge({ name: "elastic_jupyter_kernels", help: "JupyterKernels by status.phase.", labelNames: ["phase"], registers });
     this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods.", registers });
     this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
+    this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Idle kernels the sidecar shut down, by kernelspec.", labelNames: ["kernelspec"], registers });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

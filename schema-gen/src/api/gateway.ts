@@ -33,20 +33,20 @@ export interface JupyterGatewaySpec {
    */
   image?: string;
   /**
-   * Seconds a kernel may stay idle before the gateway culls it (EG_CULL_IDLE_TIMEOUT); 0 never culls.
+   * Seconds a kernel may stay idle (no messages, not busy) before it is shut down, for kernelspecs that set no `cullIdleTimeout` of their own; 0 never culls. Unset: 43200 (12 h). The gateway's sidecar culls (the gateway's own culler is off), so changing this never restarts the gateway.
    * @asType integer
    * @minimum 0
    * @maximum 31536000
    */
   cullIdleTimeout?: number;
   /**
-   * Seconds between idle checks (EG_CULL_INTERVAL).
+   * Seconds between idle checks. Unset: 60.
    * @asType integer
    * @minimum 1
    * @maximum 86400
    */
   cullInterval?: number;
-  /** Also cull idle kernels that still have a connected client (EG_CULL_CONNECTED). */
+  /** Also cull idle kernels that still have a connected client. Unset: false. */
   cullConnected?: boolean;
   /**
    * Gateway log level.

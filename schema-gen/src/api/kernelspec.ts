@@ -86,7 +86,7 @@ export interface JupyterKernelSpecSpec {
   /** GPUs (or another extended resource) for each kernel. Unset: no GPUs. */
   gpu?: KernelGpu;
   /**
-   * Seconds a kernel of this kernelspec may stay idle before it is culled; 0 never culls. Unset: the gateway's `cullIdleTimeout`.
+   * Seconds a kernel of this kernelspec may stay idle (no messages, not busy) before the gateway's sidecar shuts it down; 0 never culls. Unset: the gateway's `cullIdleTimeout`. Set it short for GPU kernelspecs so idle kernels give their GPUs back.
    * @asType integer
    * @minimum 0
    * @maximum 31536000

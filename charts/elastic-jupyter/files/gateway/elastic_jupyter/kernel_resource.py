@@ -32,6 +32,9 @@ NOT_FORWARDED = frozenset(
 #   app.kubernetes.io/managed-by     the gateway creates and deletes it, nobody else should
 MANAGED_BY = "jupyter-enterprise-gateway"
 KERNELSPEC_LABEL = f"{GROUP}/kernelspec"
+# Which gateway launched the kernel (EJ_GATEWAY_NAME, set by the operator): with two gateways in a
+# namespace, each one's sidecar reconciles only its own kernels.
+GATEWAY_LABEL = f"{GROUP}/gateway"
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
@@ -110,14 +113,13 @@ def jupyter_kernel_manifest(
     user_env = forwarded_env(env)
     if user_env:
         spec["env"] = user_env
+    labels = {"kernel_id": kernel_id, KERNELSPEC_LABEL: kernel_spec, "app.kubernetes.io/managed-by": MANAGED_BY}
+    if env.get("EJ_GATEWAY_NAME"):
+        labels[GATEWAY_LABEL] = env["EJ_GATEWAY_NAME"]
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": KIND,
-        "metadata": {
-            "name": resource_name(kernel_id, env),
-            "namespace": namespace,
-            "labels": {"kernel_id": kernel_id, KERNELSPEC_LABEL: kernel_spec, "app.kubernetes.io/managed-by": MANAGED_BY},
-        },
+        "metadata": {"name": resource_name(kernel_id, env), "namespace": namespace, "labels": labels},
         "spec": spec,
     }
 
