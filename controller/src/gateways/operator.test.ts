@@ -143,13 +143,13 @@ describe("operator: SEED.md examples on a real control plane", function () {
   it("rolls the gateway when another setting changes", async () => {
     const selector = `kubeflow.tkestack.io/gateway=${GW_CUSTOM}`;
     const before = await podUids(ns, selector);
-    await kubectlOk(["patch", "jupytergateway", GW_CUSTOM, "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { cullIdleTimeout: 20 } })]);
+    await kubectlOk(["patch", "jupytergateway", GW_CUSTOM, "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { launchTimeout: 120 } })]);
     await waitFor("a new gateway pod", async () => {
       const now = await podUids(ns, selector);
       return now.length === 1 && now[0] !== before[0];
     }, 30_000);
     const env = (await getJson(["get", "deployment", GW_CUSTOM, "-n", ns])).spec.template.spec.containers[0].env;
-    expect(env).to.deep.include({ name: "EG_CULL_IDLE_TIMEOUT", value: "20" });
+    expect(env).to.deep.include({ name: "EG_KERNEL_LAUNCH_TIMEOUT", value: "120" });
     await waitForReady("jupytergateway", ns, GW_CUSTOM, "True");
   });
 
