@@ -16,6 +16,7 @@ export const roleControllers: Record<Role, ControllerFactory[]> = {
   sidecar: [(mgr) => sidecarControllers(mgr, {
     gateway: mgr.config.gateway ?? "",
     gatewayUrl: mgr.config.gatewayUrl ?? "",
+    gatewayToken: mgr.config.gatewayToken ?? "",
     kernelsDir: mgr.config.kernelsDir ?? "",
     bootstrapConfigMap: mgr.config.bootstrapConfigMap ?? "elastic-jupyter-kernel-bootstrap",
   })],

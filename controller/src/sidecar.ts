@@ -21,7 +21,7 @@ const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
 const SYNC_RESYNC_MS = 60_000;
 
-export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewayUrl: string; kernelsDir: string; bootstrapConfigMap: string }): ControllerSpec[] {
+export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewayUrl: string; gatewayToken?: string; kernelsDir: string; bootstrapConfigMap: string }): ControllerSpec[] {
   const { cache, client, log } = mgr;
   const kernelRefs = (key: string) => (o: { metadata?: { namespace?: string; name?: string } }) => {
     // A kernelspec or template changed: kernels that failed on its absence stay failed (terminal),
@@ -67,7 +67,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
   }
   if (opts.gateway && opts.gatewayUrl && mgr.config.namespace) {
     const own = `${mgr.config.namespace}/${opts.gateway}`;
-    const api = gatewayApi(opts.gatewayUrl);
+    const api = gatewayApi(opts.gatewayUrl, opts.gatewayToken);
     specs.push({
       name: "culling",
       // One key, this sidecar's gateway; a kernelspec change (its cullIdleTimeout) wakes it too.

@@ -15,11 +15,13 @@ export class GatewayHttpError extends Error {
   }
 }
 
-export function gatewayApi(baseUrl: string, timeoutMs = 30_000): GatewayApi {
+export function gatewayApi(baseUrl: string, token = "", timeoutMs = 30_000): GatewayApi {
   const url = (path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`;
+  // Enterprise Gateway's token scheme (EG_AUTH_TOKEN): `Authorization: token <value>`.
+  const headers: Record<string, string> = token ? { Authorization: `token ${token}` } : {};
   return {
     async listKernels() {
-      const res = await fetch(url("/api/kernels"), { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url("/api/kernels"), { headers, signal: AbortSignal.timeout(timeoutMs) });
       if (!res.ok) throw new GatewayHttpError(res.status, `GET /api/kernels: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
       const body: unknown = await res.json();
       if (!Array.isArray(body)) throw new Error("GET /api/kernels: the gateway did not answer with a list");
@@ -27,7 +29,7 @@ export function gatewayApi(baseUrl: string, timeoutMs = 30_000): GatewayApi {
     },
     async shutdownKernel(id) {
       // A shutdown waits for the kernel's JupyterKernel to go: allow it longer than a list.
-      const res = await fetch(url(`/api/kernels/${encodeURIComponent(id)}`), { method: "DELETE", signal: AbortSignal.timeout(timeoutMs * 4) });
+      const res = await fetch(url(`/api/kernels/${encodeURIComponent(id)}`), { method: "DELETE", headers, signal: AbortSignal.timeout(timeoutMs * 4) });
       if (res.status === 404) return false;
       if (!res.ok) throw new GatewayHttpError(res.status, `DELETE /api/kernels/${id}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
       return true;

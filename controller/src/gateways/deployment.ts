@@ -134,6 +134,8 @@ function gatewayContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
 function sidecarContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Container {
   const { http, sidecarMetrics } = gatewayPorts(gw);
   const name = gw.metadata!.name!;
+  // A gateway given an auth token (spec.extraEnv EG_AUTH_TOKEN) wants it from the culler too.
+  const token = gw.spec.extraEnv?.find((e) => e.name === "EG_AUTH_TOKEN");
   return {
     name: "sidecar",
     image: gw.spec.sidecar?.image ?? opts.sidecarImage,
@@ -144,6 +146,7 @@ function sidecarContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
       // The gateway's REST API, for idle culling per kernelspec: same pod, so localhost.
       { name: "EJ_GATEWAY_URL", value: `http://127.0.0.1:${http}` },
       { name: "EJ_BOOTSTRAP_CONFIGMAP", value: kernelBootstrapConfigMapName(name) },
+      ...(token ? [{ ...token, name: "EJ_GATEWAY_TOKEN" }] : []),
     ],
     ports: [{ name: "metrics", containerPort: sidecarMetrics, protocol: "TCP" }],
     // The runtime's health server: ready once its caches have synced.

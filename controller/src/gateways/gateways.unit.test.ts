@@ -86,6 +86,12 @@ describe("gateway rendering", () => {
     expect(culling({ cullIdleTimeout: 20, cullInterval: 5, cullConnected: true })).to.deep.equal(culling({ cullIdleTimeout: 10 }));
     const sidecar = envOf(desiredGatewayDeployment(everything, opts), "sidecar");
     expect(sidecar.EJ_GATEWAY_URL).to.equal("http://127.0.0.1:9888");
+    expect(sidecar).to.not.have.property("EJ_GATEWAY_TOKEN");
+    // A gateway given a token through extraEnv: the culler gets the same value, however it is sourced.
+    const tokenRef = { secretKeyRef: { name: "gw-token", key: "token" } };
+    const withToken = desiredGatewayDeployment(gateway("g", { extraEnv: [{ name: "EG_AUTH_TOKEN", valueFrom: tokenRef }] }), opts);
+    expect(envOf(withToken, "sidecar").EJ_GATEWAY_TOKEN).to.deep.equal(tokenRef);
+    expect(envOf(withToken, "gateway").EG_AUTH_TOKEN).to.deep.equal(tokenRef);
   });
 
   it("leaves optional EG settings to the image's defaults when unset", () => {

@@ -27,6 +27,8 @@ export interface Config {
   gateway: string;
   /** Sidecar: the gateway's REST API, for idle culling ("" disables culling). */
   gatewayUrl: string;
+  /** Sidecar: the gateway's auth token (EG_AUTH_TOKEN), if it has one. */
+  gatewayToken: string;
   /** Sidecar: the gateway's kernels directory, where kernelspecs are synced ("" disables the sync). */
   kernelsDir: string;
   /** Sidecar: the ConfigMap holding the kernel bootstrap, mounted into kernel pods. */
@@ -56,6 +58,7 @@ const options = {
   concurrency: { flag: "concurrency", env: "EJ_CONCURRENCY" },
   gateway: { flag: "gateway", env: "EJ_GATEWAY" },
   gatewayUrl: { flag: "gateway-url", env: "EJ_GATEWAY_URL" },
+  gatewayToken: { flag: "gateway-token", env: "EJ_GATEWAY_TOKEN" },
   kernelsDir: { flag: "kernels-dir", env: "EJ_KERNELS_DIR" },
   bootstrapConfigMap: { flag: "bootstrap-configmap", env: "EJ_BOOTSTRAP_CONFIGMAP" },
 } satisfies Record<string, Option>;
@@ -145,6 +148,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     concurrency: int("concurrency", 4, 1),
     gateway: raw("gateway") ?? "",
     gatewayUrl: raw("gatewayUrl") ?? "",
+    gatewayToken: raw("gatewayToken") ?? "",
     kernelsDir: raw("kernelsDir") ?? "",
     bootstrapConfigMap: raw("bootstrapConfigMap") ?? "",
   };

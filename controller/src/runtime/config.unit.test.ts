@@ -8,7 +8,7 @@ describe("parseConfig", () => {
       role: "operator", namespace: "", kubeconfig: "", metricsAddr: { host: "0.0.0.0", port: 8080 },
       leaderElect: true, leaseName: "elastic-jupyter-operator", leaseNamespace: "default", identity: "pod-1",
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, logLevel: "info", concurrency: 4,
-      gateway: "", gatewayUrl: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
+      gateway: "", gatewayUrl: "", gatewayToken: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
     });
   });
 
