@@ -1,5 +1,5 @@
 {{- /* A `helm test` pod that runs files/tests/check-http.mjs with the controller image's Node:
-  (dict "root" $ "name" podName "args" (list url ...)). */}}
+  (dict "root" $ "name" podName "args" (list url ...) ["tokenSecret" secretName]). */}}
 {{- define "ej.test.pod" -}}
 {{- $root := .root -}}
 apiVersion: v1
@@ -28,6 +28,14 @@ spec:
       command: ["/nodejs/bin/node", "/opt/elastic-jupyter/tests/check-http.mjs"]
       args:
         {{- toYaml .args | nindent 8 }}
+      {{- with .tokenSecret }}
+      env:
+        - name: CHECK_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ . | quote }}
+              key: token
+      {{- end }}
       resources:
         requests:
           cpu: 10m

@@ -37,11 +37,15 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
     // users' code inside the gateway pod.
     expect(specs.kernelspecs).to.have.all.keys(NAMES.cpuKernelspec, NAMES.gpuKernelspec);
     expect(specs.kernelspecs[NAMES.cpuKernelspec].spec.display_name).to.equal("Python (JupyterKernel pod)");
-    // Auth is real: without the token the notebook server refuses.
+    // Auth is real: without the token the notebook server refuses, and so does the gateway (the
+    // notebook server above got through with the gateway token the operator gave it).
     const anonymous = new JupyterServer(env.notebookUrl, "");
     const err = await anonymous.request("GET", "/api/kernels").catch((e: unknown) => e);
     expect(err).to.be.instanceOf(HttpError);
     expect((err as HttpError).status).to.equal(403);
+    const gwErr = await new JupyterServer(env.gatewayUrl, "").request("GET", "/api/kernelspecs").catch((e: unknown) => e);
+    expect(gwErr).to.be.instanceOf(HttpError);
+    expect((gwErr as HttpError).status).to.equal(401);
   });
 
   describe("a kernel's life through the notebook server's REST API and websocket", () => {
@@ -147,7 +151,7 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
       // The gateway's answer carries the reason. (jupyter_server 2.x relays gateway errors with an
       // uninterpolated "[%s] %s" message - an upstream bug - so the notebook's body cannot be checked for it.)
       t0 = Date.now();
-      const viaGateway = await new JupyterServer(env.gatewayUrl, "").startKernel(NAMES.gpuKernelspec).then(() => undefined, (e: unknown) => e);
+      const viaGateway = await new JupyterServer(env.gatewayUrl, env.gatewayToken).startKernel(NAMES.gpuKernelspec).then(() => undefined, (e: unknown) => e);
       const gatewayMs = Date.now() - t0;
       expect(viaGateway).to.be.instanceOf(HttpError);
       const msg = (viaGateway as HttpError).body;

@@ -11,6 +11,7 @@ import { mergeEnv } from "../kernels/pod.ts";
 import { GATEWAY_PACKAGE, gatewayFilesConfigMapName, kernelBootstrapConfigMapName, type FileSet } from "./files.ts";
 import { MANAGED_BY, ownedMeta, stableHash } from "./owned.ts";
 import { gatewayServiceAccountName } from "./rbac.ts";
+import { TOKEN_KEY, gatewayTokenSecretName } from "./token.ts";
 
 /** A released Enterprise Gateway 3.x image (the 3.x line needs {public_key}); pin a digest with spec.image or EJ_GATEWAY_IMAGE. */
 export const DEFAULT_GATEWAY_IMAGE = "elyra/enterprise-gateway:3.2.3";
@@ -95,6 +96,9 @@ export function gatewayEnv(gw: JupyterGateway): EnvVar[] {
   // The sidecar culls, per kernelspec (controller/src/culling): the gateway's own culler is off,
   // and it must list its kernels (with their activity) for the sidecar.
   env.push({ name: "EG_CULL_IDLE_TIMEOUT", value: "0" }, { name: "EG_LIST_KERNELS", value: "True" });
+  // Every request needs the token (header `Authorization: token <t>`); EG reads it from here.
+  const tokenSecret = gatewayTokenSecretName(gw);
+  if (tokenSecret) env.push({ name: "EG_AUTH_TOKEN", valueFrom: { secretKeyRef: { name: tokenSecret, key: TOKEN_KEY } } });
   if (s.defaultKernel) env.push({ name: "EG_DEFAULT_KERNEL_NAME", value: s.defaultKernel });
   if (s.launchTimeout !== undefined) env.push({ name: "EG_KERNEL_LAUNCH_TIMEOUT", value: String(s.launchTimeout) });
   if (s.portRange) env.push({ name: "EG_PORT_RANGE", value: s.portRange });
@@ -121,7 +125,8 @@ function gatewayContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
       { name: "http", containerPort: http, protocol: "TCP" },
       { name: "response", containerPort: response, protocol: "TCP" },
     ],
-    readinessProbe: { httpGet: { path: "/api", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
+    // EG serves its API spec without a token (everything else needs one): ready means serving.
+    readinessProbe: { httpGet: { path: "/api/swagger.json", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
     resources: gw.spec.resources ?? { requests: { cpu: "100m", memory: "256Mi" } },
     securityContext: restrictedContainerSecurity(false), // EG writes connection files under $HOME
     volumeMounts: [
@@ -134,8 +139,8 @@ function gatewayContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
 function sidecarContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Container {
   const { http, sidecarMetrics } = gatewayPorts(gw);
   const name = gw.metadata!.name!;
-  // A gateway given an auth token (spec.extraEnv EG_AUTH_TOKEN) wants it from the culler too.
-  const token = gw.spec.extraEnv?.find((e) => e.name === "EG_AUTH_TOKEN");
+  // The culler calls the gateway with the gateway's own token, however it is sourced (extraEnv may replace ours).
+  const token = gatewayEnv(gw).find((e) => e.name === "EG_AUTH_TOKEN");
   return {
     name: "sidecar",
     image: gw.spec.sidecar?.image ?? opts.sidecarImage,

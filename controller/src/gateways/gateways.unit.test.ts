@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
+import type { EnvVar } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
 import {
   DEFAULT_GATEWAY_IMAGE, GATEWAY_FILES_HASH_ANNOTATION, desiredGatewayDeployment, desiredGatewayService, gatewayEnv, gatewayPorts,
@@ -10,6 +11,7 @@ import {
 import { DEFAULT_GATEWAY_FILES_DIR, DEFAULT_KERNEL_FILES_DIR, desiredGatewayFilesConfigMap, kernelBootstrapConfigMapName, readGatewayFiles, readKernelFiles } from "./files.ts";
 import { expectGolden } from "./golden.ts";
 import { GATEWAY_RULES, desiredGatewayRole, desiredGatewayRoleBinding, desiredGatewayServiceAccount, grantedPermissions } from "./rbac.ts";
+import { desiredGatewayTokenSecret } from "./token.ts";
 import { gatewayStatus } from "./status.ts";
 import { parseConfig } from "../runtime/config.ts";
 import { applyFailure, nameProblem } from "./owned.ts";
@@ -78,6 +80,23 @@ describe("gateway rendering", () => {
     expect(env.EG_INHERITED_ENVS).to.contain("PYTHONPATH").and.to.contain("KUBERNETES_SERVICE_HOST");
   });
 
+  it("requires a token by default: EG_AUTH_TOKEN from the generated Secret, the same for the sidecar; none with auth disabled", () => {
+    const ref = { secretKeyRef: { name: "g-gateway-token", key: "token" } };
+    const byDefault = desiredGatewayDeployment(gateway("g", {}), opts);
+    expect(envOf(byDefault, "gateway").EG_AUTH_TOKEN).to.deep.equal(ref);
+    expect(envOf(byDefault, "sidecar").EJ_GATEWAY_TOKEN).to.deep.equal(ref);
+    expect(desiredGatewayTokenSecret(gateway("g", {}), "t0k")).to.deep.include({ type: "Opaque", stringData: { token: "t0k" } });
+    expect(desiredGatewayTokenSecret(gateway("g", {}), "t0k")!.metadata!.name).to.equal("g-gateway-token");
+    const named = desiredGatewayDeployment(gateway("g", { auth: { secretName: "team-token" } }), opts);
+    expect(envOf(named, "gateway").EG_AUTH_TOKEN).to.deep.equal({ secretKeyRef: { name: "team-token", key: "token" } });
+    expect(desiredGatewayTokenSecret(gateway("g", { auth: { secretName: "team-token" } }), "t0k"), "the user's Secret is theirs").to.equal(undefined);
+    const open = desiredGatewayDeployment(gateway("g", { auth: { mode: "disable" } }), opts);
+    expect(envOf(open, "gateway")).to.not.have.property("EG_AUTH_TOKEN");
+    expect(envOf(open, "sidecar")).to.not.have.property("EJ_GATEWAY_TOKEN");
+    // The readiness probe asks for what EG serves without a token.
+    expect(byDefault.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet!.path).to.equal("/api/swagger.json");
+  });
+
   it("turns the gateway's own culler off: the sidecar culls per kernelspec, and culling settings never restart the gateway", () => {
     const culling = (spec: JupyterGateway["spec"]) => desiredGatewayDeployment(gateway("g", spec), opts).spec!.template;
     const env = envOf(desiredGatewayDeployment(everything, opts), "gateway");
@@ -86,7 +105,6 @@ describe("gateway rendering", () => {
     expect(culling({ cullIdleTimeout: 20, cullInterval: 5, cullConnected: true })).to.deep.equal(culling({ cullIdleTimeout: 10 }));
     const sidecar = envOf(desiredGatewayDeployment(everything, opts), "sidecar");
     expect(sidecar.EJ_GATEWAY_URL).to.equal("http://127.0.0.1:9888");
-    expect(sidecar).to.not.have.property("EJ_GATEWAY_TOKEN");
     // A gateway given a token through extraEnv: the culler gets the same value, however it is sourced.
     const tokenRef = { secretKeyRef: { name: "gw-token", key: "token" } };
     const withToken = desiredGatewayDeployment(gateway("g", { extraEnv: [{ name: "EG_AUTH_TOKEN", valueFrom: tokenRef }] }), opts);
@@ -139,11 +157,13 @@ describe("gateway rendering", () => {
   it("starts a sidecar whose flags and environment the controller's own parser accepts", () => {
     const d = desiredGatewayDeployment(everything, opts);
     const sidecar = d.spec!.template.spec!.containers.find((c) => c.name === "sidecar")!;
-    // The downward API as the kubelet resolves it.
+    // The downward API and Secrets as the kubelet resolves them.
     const fields: Record<string, string> = { "metadata.namespace": "default", "metadata.name": "gw-full-abc12" };
-    const env = Object.fromEntries(sidecar.env!.map((e) => [e.name, e.value ?? fields[e.valueFrom!.fieldRef!.fieldPath]!]));
+    const secrets: Record<string, string> = { "gw-full-gateway-token/token": "t0k" };
+    const resolve = (e: EnvVar): string => e.value ?? (e.valueFrom!.fieldRef ? fields[e.valueFrom!.fieldRef.fieldPath]! : secrets[`${e.valueFrom!.secretKeyRef!.name}/${e.valueFrom!.secretKeyRef!.key}`]!);
+    const env = Object.fromEntries(sidecar.env!.map((e) => [e.name, resolve(e)]));
     const config = parseConfig(sidecar.args!, env);
-    expect(config).to.include({ role: "sidecar", gateway: "gw-full", kernelsDir: "/var/lib/elastic-jupyter/kernels", namespace: "default", identity: "gw-full-abc12", bootstrapConfigMap: "gw-full-kernel-bootstrap" });
+    expect(config).to.include({ role: "sidecar", gateway: "gw-full", kernelsDir: "/var/lib/elastic-jupyter/kernels", namespace: "default", identity: "gw-full-abc12", bootstrapConfigMap: "gw-full-kernel-bootstrap", gatewayUrl: "http://127.0.0.1:9888", gatewayToken: "t0k" });
     expect(config.metricsAddr.port).to.equal(sidecar.ports![0]!.containerPort);
     // The probes hit the runtime's health server on that port.
     expect(sidecar.readinessProbe!.httpGet).to.deep.equal({ path: "/readyz", port: "metrics" });
@@ -208,30 +228,39 @@ describe("gateway status", () => {
   const ready = (s: ReturnType<typeof gatewayStatus>) => s.conditions!.find((c) => c.type === "Ready")!;
 
   it("is Ready when the Deployment is available and every listed kernelspec exists", () => {
-    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(["python-kubernetes"]), now: "2026-01-01T00:00:00Z" });
+    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(["python-kubernetes"]), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
     expect(ready(s)).to.include({ status: "True", reason: "Available", observedGeneration: 1 });
     expect(s.observedGeneration).to.equal(1);
   });
 
   it("names the missing kernelspecs", () => {
-    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(), now: "2026-01-01T00:00:00Z" });
+    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
     expect(ready(s)).to.include({ status: "False", reason: "KernelSpecNotFound" });
     expect(ready(s).message).to.contain("python-kubernetes");
   });
 
+  it("needs the token Secret the spec names, unless auth is disabled", () => {
+    const named = gateway("g", { auth: { secretName: "team-token" } });
+    const c = ready(gatewayStatus({ gateway: named, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" }));
+    expect(c).to.include({ status: "False", reason: "TokenSecretNotFound" });
+    expect(c.message).to.contain("team-token");
+    const open = gateway("g", { auth: { mode: "disable" } });
+    expect(ready(gatewayStatus({ gateway: open, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" })).reason).to.equal("Available");
+  });
+
   it("waits for the Deployment", () => {
     const notYet = { ...available, status: { ...available.status, availableReplicas: 0, conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable" }] } };
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: notYet, kernelSpecNames: new Set(), now: "t" })).reason).to.equal("DeploymentUnavailable");
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: undefined, kernelSpecNames: new Set(), now: "t" })).reason).to.equal("DeploymentNotFound");
+    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: notYet, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentUnavailable");
+    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentNotFound");
     const stale = { ...available, metadata: { ...available.metadata, generation: 3 } };
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: stale, kernelSpecNames: new Set(), now: "t" })).reason).to.equal("DeploymentProgressing");
+    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: stale, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentProgressing");
   });
 
   it("refuses a name that cannot name a Service or be a label value", () => {
     const long = gateway("g".repeat(64), {});
     const problem = nameProblem("JupyterGateway", long.metadata!.name!);
     expect(problem).to.contain("DNS label");
-    const c = ready(gatewayStatus({ gateway: long, deployment: undefined, kernelSpecNames: new Set(), invalid: { reason: "InvalidName", message: problem! }, now: "t" }));
+    const c = ready(gatewayStatus({ gateway: long, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, invalid: { reason: "InvalidName", message: problem! }, now: "t" }));
     expect(c).to.include({ status: "False", reason: "InvalidName" });
     expect(nameProblem("JupyterGateway", "jupytergateway-elastic")).to.equal(undefined);
   });
@@ -245,8 +274,8 @@ describe("gateway status", () => {
   });
 
   it("keeps lastTransitionTime while the status holds", () => {
-    const first = gatewayStatus({ gateway: seedElastic, deployment: available, kernelSpecNames: new Set(), now: "2026-01-01T00:00:00Z" });
-    const again = gatewayStatus({ gateway: { ...seedElastic, status: first }, deployment: available, kernelSpecNames: new Set(), now: "2026-01-02T00:00:00Z" });
+    const first = gatewayStatus({ gateway: seedElastic, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
+    const again = gatewayStatus({ gateway: { ...seedElastic, status: first }, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-02T00:00:00Z" });
     expect(ready(again).lastTransitionTime).to.equal("2026-01-01T00:00:00Z");
   });
 });

@@ -40,7 +40,7 @@ describe("operator: runs with only OPERATOR_RULES", function () {
       await waitForReady(kind, ns, name, "True", undefined, 60_000);
     }
     await kubectlOk(["get", "role,rolebinding", "gw", "-n", ns]);
-    await kubectlOk(["get", "secret", "nb-token", "-n", ns]);
+    await kubectlOk(["get", "secret", "nb-token", "gw-gateway-token", "-n", ns]);
     const errors = operator.lines.filter((l) => l.level === "error");
     expect(errors, JSON.stringify(errors.slice(0, 3))).to.deep.equal([]);
   });

@@ -76,8 +76,9 @@ export const OPERATOR_RULES: readonly PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
   { apiGroups: [""], resources: ["services", "configmaps", "serviceaccounts"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
   { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
-  // Token Secrets are created once and never updated; a user's own Secret is only read.
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create"] },
+  // Token Secrets are created once and never updated; a user's own Secret is only read; patch
+  // (server-side apply) keeps the copy of a gateway's token beside a notebook in another namespace.
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create", "patch"] },
   // Leader election.
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
   ...GATEWAY_RULES,

@@ -5,13 +5,14 @@ import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { JupyterGateway, JupyterKernelSpec } from "@elastic-jupyter/api";
 import type { Cache } from "../runtime/cache.ts";
 import { splitKey, type KubeClient, type KubeObject } from "../runtime/client.ts";
-import type { ControllerSpec } from "../runtime/controller.ts";
+import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
 import { applyObject, applyStatus } from "../runtime/apply.ts";
 import { desiredGatewayDeployment, desiredGatewayService, type GatewayRenderOptions } from "./deployment.ts";
 import { desiredGatewayFilesConfigMap, desiredKernelBootstrapConfigMap, type FileSet } from "./files.ts";
 import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "./owned.ts";
 import { desiredGatewayRole, desiredGatewayRoleBinding, desiredGatewayServiceAccount } from "./rbac.ts";
 import { gatewayStatus } from "./status.ts";
+import { desiredGatewayTokenSecret, ensureTokenSecret, gatewayTokenSecretName, newToken } from "./token.ts";
 
 export interface GatewayControllerDeps {
   client: KubeClient;
@@ -36,19 +37,22 @@ export function gatewayController(deps: GatewayControllerDeps): ControllerSpec {
     }
   }
 
-  async function reconcile(key: string): Promise<void> {
+  async function reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const gw = cache.get<JupyterGateway & KubeObject>(GVK.gateway, namespace, name);
     // Gone or going: garbage collection removes what it owned.
-    if (!gw || gw.metadata?.deletionTimestamp) return;
+    if (!gw || gw.metadata?.deletionTimestamp) return {};
 
     const kernelSpecNames = new Set(cache.list<JupyterKernelSpec & KubeObject>(GVK.kernelSpec, { namespace }).map((k) => k.metadata!.name!));
     const problem = nameProblem("JupyterGateway", name);
     let invalid = problem ? { reason: "InvalidName", message: problem } : undefined;
     let deployment: Deployment | undefined;
+    let tokenSecretFound = false;
     let failure: unknown;
     if (!problem) {
       try {
+        const tokenSecret = gatewayTokenSecretName(gw);
+        tokenSecretFound = !tokenSecret || await ensureTokenSecret(client, cache, namespace!, tokenSecret, desiredGatewayTokenSecret(gw, newToken()));
         // RBAC and files first, so the pod finds them when it starts.
         const sa = desiredGatewayServiceAccount(gw);
         if (sa) await applyObject(client, sa as KubeObject);
@@ -66,9 +70,11 @@ export function gatewayController(deps: GatewayControllerDeps): ControllerSpec {
         failure = e;
       }
     }
-    const status = gatewayStatus({ gateway: gw, deployment, kernelSpecNames, now: now().toISOString().replace(/\.\d{3}Z$/, "Z"), ...(invalid ? { invalid } : {}) });
+    const status = gatewayStatus({ gateway: gw, deployment, kernelSpecNames, tokenSecretFound, now: now().toISOString().replace(/\.\d{3}Z$/, "Z"), ...(invalid ? { invalid } : {}) });
     if (!sameStatus(gw.status, status)) await applyStatus(client, gw, status);
     if (failure) throw failure; // retried with backoff
+    // A user's Secret is not watched (it carries none of our labels): look again now and then.
+    return !invalid && !tokenSecretFound ? { requeueAfterMs: 30_000 } : {};
   }
 
   // A kernelspec appearing or vanishing changes the Ready of the gateways that list it.
@@ -83,8 +89,8 @@ export function gatewayController(deps: GatewayControllerDeps): ControllerSpec {
   return {
     name: "gateways",
     for: GVK.gateway,
-    owns: [owned(GVK.deployment), owned(GVK.service), owned(GVK.configMap), owned(GVK.serviceAccount), owned(GVK.role), owned(GVK.roleBinding)],
+    owns: [owned(GVK.deployment), owned(GVK.service), owned(GVK.configMap), owned(GVK.secret), owned(GVK.serviceAccount), owned(GVK.role), owned(GVK.roleBinding)],
     watches: [{ ...GVK.kernelSpec, map: gatewaysListing }],
-    reconcile: async (key) => { await reconcile(key); },
+    reconcile: (key) => reconcile(key),
   };
 }

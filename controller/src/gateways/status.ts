@@ -2,12 +2,15 @@
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { JupyterGateway, JupyterGatewayStatus } from "@elastic-jupyter/api";
 import { deploymentAvailability, readyCondition, withConditions } from "./owned.ts";
+import { gatewayTokenSecretName } from "./token.ts";
 
 export interface GatewayObservation {
   gateway: JupyterGateway;
   deployment: Deployment | undefined;
   /** Names of the JupyterKernelSpecs that exist in the gateway's namespace. */
   kernelSpecNames: ReadonlySet<string>;
+  /** Whether the token Secret exists and has a `token` key (ignored with auth disabled). */
+  tokenSecretFound: boolean;
   /** Set when the gateway cannot be rendered at all (e.g. an unusable name); nothing is applied then. */
   invalid?: { reason: string; message: string };
   now: string;
@@ -21,6 +24,8 @@ export function gatewayStatus(o: GatewayObservation): JupyterGatewayStatus {
     if (missing.length > 0) {
       return { ok: false, reason: "KernelSpecNotFound", message: `spec.kernels lists JupyterKernelSpecs that do not exist in namespace ${o.gateway.metadata?.namespace}: ${missing.join(", ")}` };
     }
+    const secret = gatewayTokenSecretName(o.gateway);
+    if (secret && !o.tokenSecretFound) return { ok: false, reason: "TokenSecretNotFound", message: `spec.auth.secretName: Secret ${o.gateway.metadata?.namespace}/${secret} does not exist or has no key "token"` };
     const dep = deploymentAvailability(o.deployment);
     if (!dep.available) return { ok: false, reason: dep.reason, message: dep.message };
     return { ok: true, reason: "Available", message: `the gateway is available and serves ${(o.gateway.spec.kernels ?? []).length ? `kernelspecs ${o.gateway.spec.kernels!.join(", ")}` : "every kernelspec in its namespace"}` };

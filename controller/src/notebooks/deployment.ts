@@ -10,6 +10,7 @@ import { KIND, LABELS } from "../api.ts";
 import { mergeEnv } from "../kernels/pod.ts";
 import { RESTRICTED_POD_SECURITY, gatewayPorts, gatewayUrl, restrictedContainerSecurity } from "../gateways/deployment.ts";
 import { MANAGED_BY, ownedMeta, stableHash } from "../gateways/owned.ts";
+import { TOKEN_KEY, gatewayTokenSecretName } from "../gateways/token.ts";
 
 /**
  * docker-stacks' base-notebook built 2026-08-24 (JupyterLab 4.6.3, jupyter_server 2.x, Python 3.13),
@@ -18,7 +19,7 @@ import { MANAGED_BY, ownedMeta, stableHash } from "../gateways/owned.ts";
  */
 export const DEFAULT_NOTEBOOK_IMAGE = "quay.io/jupyter/base-notebook:2026-08-24";
 export const DEFAULT_NOTEBOOK_PORT = 8888;
-export const TOKEN_KEY = "token";
+export { TOKEN_KEY };
 
 export interface NotebookRenderOptions {
   /** Notebook image when spec.image is unset. */
@@ -69,6 +70,28 @@ export function desiredTokenSecret(nb: JupyterNotebook, token: string): Secret {
   };
 }
 
+/**
+ * The Secret in the notebook's namespace holding its gateway's token, or undefined when the gateway
+ * needs none: the gateway's own Secret when they share a namespace, else a copy the operator keeps
+ * beside the notebook (a pod reads Secrets of its own namespace only).
+ */
+export function gatewayTokenSecretForNotebook(nb: JupyterNotebook, gateway: JupyterGateway): string | undefined {
+  const source = gatewayTokenSecretName(gateway);
+  if (!source) return undefined;
+  return gateway.metadata?.namespace === nb.metadata?.namespace ? source : `${nb.metadata!.name!}-gateway-token`;
+}
+
+/** The copy of another namespace's gateway token (`data` as read, base64). */
+export function desiredGatewayTokenCopy(nb: JupyterNotebook, gateway: JupyterGateway, base64Token: string): Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: ownedMeta({ ...nb, kind: KIND.notebook }, gatewayTokenSecretForNotebook(nb, gateway)!, { ...notebookLabels(nb), "app.kubernetes.io/component": "gateway-token" }),
+    type: "Opaque",
+    data: { [TOKEN_KEY]: base64Token },
+  };
+}
+
 /** Where the server config ConfigMap is mounted (on JUPYTER_CONFIG_PATH). */
 export const NOTEBOOK_CONFIG_DIR = "/etc/elastic-jupyter/notebook";
 export const SERVER_CONFIG_HASH_ANNOTATION = "kubeflow.tkestack.io/server-config-hash";
@@ -108,6 +131,8 @@ export function notebookEnv(nb: JupyterNotebook, gateway: JupyterGateway | undef
     const launch = gateway?.spec.launchTimeout;
     if (launch !== undefined) env.push({ name: "JUPYTER_GATEWAY_REQUEST_TIMEOUT", value: String(Math.max(60, launch + 30)) });
   }
+  const gatewayToken = gateway ? gatewayTokenSecretForNotebook(nb, gateway) : undefined;
+  if (gatewayToken) env.push({ name: "JUPYTER_GATEWAY_AUTH_TOKEN", valueFrom: { secretKeyRef: { name: gatewayToken, key: TOKEN_KEY } } });
   const secret = tokenSecretName(nb);
   if (secret) env.push({ name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name: secret, key: TOKEN_KEY } } });
   env.push({ name: "JUPYTER_CONFIG_PATH", value: NOTEBOOK_CONFIG_DIR });

@@ -49,6 +49,22 @@ describe("operator: notebooks", function () {
     expect(await tokenOf(ns, "nb-token")).to.equal(token);
   });
 
+  it("the gateway's generated token reaches the gateway, its sidecar and the notebook, and survives gateway changes", async () => {
+    const token = await tokenOf(ns, "gw-gateway-token");
+    expect(token).to.match(/^[0-9a-f]{48}$/);
+    const ref = { secretKeyRef: { name: "gw-gateway-token", key: "token" } };
+    const gwPod = (await getJson(["get", "deployment", "gw", "-n", ns])).spec.template.spec;
+    const envOf = (c: string) => gwPod.containers.find((x: any) => x.name === c).env;
+    expect(envOf("gateway")).to.deep.include({ name: "EG_AUTH_TOKEN", valueFrom: ref });
+    expect(envOf("sidecar")).to.deep.include({ name: "EJ_GATEWAY_TOKEN", valueFrom: ref });
+    const nbEnv = (await getJson(["get", "deployment", "nb", "-n", ns])).spec.template.spec.containers[0].env;
+    expect(nbEnv).to.deep.include({ name: "JUPYTER_GATEWAY_AUTH_TOKEN", valueFrom: ref });
+    await kubectlOk(["patch", "jupytergateway", "gw", "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { launchTimeout: 90 } })]);
+    await waitFor("the gateway Deployment to follow", async () => (await getJson(["get", "deployment", "gw", "-n", ns])).spec.template.spec.containers[0].env
+      .some((e: any) => e.name === "EG_KERNEL_LAUNCH_TIMEOUT" && e.value === "90"), 30_000);
+    expect(await tokenOf(ns, "gw-gateway-token")).to.equal(token);
+  });
+
   it("honours auth.mode: disable (no Secret) and a user's own token Secret", async () => {
     await apply(ns, { apiVersion: API, kind: "JupyterNotebook", metadata: { name: "open" }, spec: { gateway: { name: "gw" }, auth: { mode: "disable" } } });
     await waitForReady("jupyternotebook", ns, "open", "True", undefined, 60_000);

@@ -6,7 +6,7 @@ import type { JupyterGateway, JupyterNotebook } from "@elastic-jupyter/api";
 import { expectGolden } from "../gateways/golden.ts";
 import {
   DEFAULT_NOTEBOOK_IMAGE, NOTEBOOK_CONFIG_DIR, SERVER_CONFIG_HASH_ANNOTATION, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService,
-  desiredTokenSecret, mergePodTemplate, notebookServerConfig, operatorOwnsTokenSecret, tokenSecretName,
+  desiredGatewayTokenCopy, desiredTokenSecret, gatewayTokenSecretForNotebook, mergePodTemplate, notebookServerConfig, operatorOwnsTokenSecret, tokenSecretName,
 } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
 
@@ -72,6 +72,21 @@ describe("notebook rendering", () => {
     expect(operatorOwnsTokenSecret(own)).to.equal(false);
   });
 
+  it("gives jupyter_server its gateway's token: the gateway's Secret in its namespace, a copy from another, none when the gateway needs none", () => {
+    expect(env(desiredNotebookDeployment(seed, gw(), opts)).JUPYTER_GATEWAY_AUTH_TOKEN).to.deep.equal({ secretKeyRef: { name: "jupytergateway-elastic-gateway-token", key: "token" } });
+    expect(env(desiredNotebookDeployment(seed, gw({ auth: { secretName: "shared" } }), opts)).JUPYTER_GATEWAY_AUTH_TOKEN).to.deep.equal({ secretKeyRef: { name: "shared", key: "token" } });
+    expect(env(desiredNotebookDeployment(seed, gw({ auth: { mode: "disable" } }), opts))).to.not.have.key("JUPYTER_GATEWAY_AUTH_TOKEN");
+    // Not known until the gateway exists (the notebook rolls when it appears).
+    expect(env(desiredNotebookDeployment(seed, undefined, opts))).to.not.have.key("JUPYTER_GATEWAY_AUTH_TOKEN");
+    const elsewhere = notebook("nb2", { gateway: { name: "jupytergateway-elastic", namespace: "default" } }, "team-b");
+    expect(gatewayTokenSecretForNotebook(elsewhere, gw())).to.equal("nb2-gateway-token");
+    expect(env(desiredNotebookDeployment(elsewhere, gw(), opts)).JUPYTER_GATEWAY_AUTH_TOKEN).to.deep.equal({ secretKeyRef: { name: "nb2-gateway-token", key: "token" } });
+    const copy = desiredGatewayTokenCopy(elsewhere, gw(), "dDBr");
+    expect(copy.metadata).to.deep.include({ name: "nb2-gateway-token", namespace: "team-b" });
+    expect(copy.metadata!.ownerReferences![0]).to.include({ kind: "JupyterNotebook", name: "nb2" });
+    expect(copy.data).to.deep.equal({ token: "dDBr" });
+  });
+
   it("merges spec.template: containers by name, env by name, volumes by name, other fields replace", () => {
     const d = desiredNotebookDeployment(withToken, undefined, opts);
     const spec = d.spec!.template.spec!;
@@ -106,19 +121,24 @@ describe("notebook status", () => {
   const ready = (s: ReturnType<typeof notebookStatus>) => s.conditions!.find((c) => c.type === "Ready")!;
 
   it("is Ready=False GatewayNotFound while the gateway is missing, naming it", () => {
-    const c = ready(notebookStatus({ notebook: seed, gatewayFound: false, tokenSecretFound: true, deployment: available, now: "t" }));
+    const c = ready(notebookStatus({ notebook: seed, gatewayFound: false, tokenSecretFound: true, gatewayTokenFound: true, deployment: available, now: "t" }));
     expect(c).to.include({ status: "False", reason: "GatewayNotFound", observedGeneration: 3 });
     expect(c.message).to.contain("default/jupytergateway-elastic");
   });
 
   it("recovers once the gateway exists and the Deployment is available", () => {
-    const s = notebookStatus({ notebook: seed, gatewayFound: true, tokenSecretFound: false, deployment: available, now: "t" });
+    const s = notebookStatus({ notebook: seed, gatewayFound: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" });
     expect(ready(s)).to.include({ status: "True", reason: "Available" });
     expect(s.url).to.equal("http://jupyternotebook-elastic.default:8888");
   });
 
+  it("waits for its gateway's token", () => {
+    const c = ready(notebookStatus({ notebook: seed, gatewayFound: true, tokenSecretFound: true, gatewayTokenFound: false, deployment: available, now: "t" }));
+    expect(c).to.include({ status: "False", reason: "GatewayTokenNotFound" });
+  });
+
   it("reports a user-named token Secret that does not exist", () => {
     const own = notebook("n", { auth: { secretName: "mine" } });
-    expect(ready(notebookStatus({ notebook: own, gatewayFound: true, tokenSecretFound: false, deployment: available, now: "t" })).reason).to.equal("TokenSecretNotFound");
+    expect(ready(notebookStatus({ notebook: own, gatewayFound: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" })).reason).to.equal("TokenSecretNotFound");
   });
 });

@@ -1,15 +1,15 @@
 // The JupyterNotebook controller (operator role): token Secret (created once, never rewritten),
 // Service and Deployment, and a status that tracks the referenced gateway.
-import { randomBytes } from "node:crypto";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { Secret } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway, JupyterNotebook } from "@elastic-jupyter/api";
 import type { Cache } from "../runtime/cache.ts";
-import { isConflict, splitKey, type KubeClient, type KubeObject } from "../runtime/client.ts";
+import { splitKey, type KubeClient, type KubeObject } from "../runtime/client.ts";
 import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
-import { FIELD_MANAGER, applyObject, applyStatus } from "../runtime/apply.ts";
+import { applyObject, applyStatus } from "../runtime/apply.ts";
+import { TOKEN_KEY, ensureTokenSecret, gatewayTokenSecretName, newToken } from "../gateways/token.ts";
 import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "../gateways/owned.ts";
-import { TOKEN_KEY, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
+import { desiredGatewayTokenCopy, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
 
 export interface NotebookControllerDeps {
@@ -23,21 +23,23 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
   const { client, cache } = deps;
   const now = deps.now ?? (() => new Date());
 
-  /** Whether the token Secret exists with a `token` key, creating ours when it does not exist. */
-  async function ensureTokenSecret(nb: JupyterNotebook & KubeObject): Promise<boolean> {
+  /** Whether the notebook's token Secret exists with a `token` key, creating ours when it does not exist. */
+  async function ensureNotebookToken(nb: JupyterNotebook & KubeObject): Promise<boolean> {
     const name = tokenSecretName(nb);
     if (!name) return true;
-    const ns = nb.metadata!.namespace!;
-    // Ours are cached (they carry the managed-by label); a user's Secret is read directly.
-    const existing = cache.get<Secret & KubeObject>(GVK.secret, ns, name) ?? (await client.get<Secret & KubeObject>(GVK.secret, ns, name));
-    if (existing) return existing.data?.[TOKEN_KEY] !== undefined; // without the key the pod could not start
-    if (!operatorOwnsTokenSecret(nb)) return false;
-    try {
-      // create, not apply: a token must never be replaced by a reconcile.
-      await client.create(desiredTokenSecret(nb, randomBytes(24).toString("hex")) as KubeObject, { fieldManager: FIELD_MANAGER });
-    } catch (e) {
-      if (!isConflict(e)) throw e; // created meanwhile (by us, or by the user under that name): use it
-    }
+    return ensureTokenSecret(client, cache, nb.metadata!.namespace!, name, operatorOwnsTokenSecret(nb) ? desiredTokenSecret(nb, newToken()) : undefined);
+  }
+
+  /** Whether the gateway's token is where the notebook pod reads it, copying it across namespaces. */
+  async function ensureGatewayToken(nb: JupyterNotebook & KubeObject, gateway: (JupyterGateway & KubeObject) | undefined): Promise<boolean> {
+    if (!gateway) return true; // GatewayNotFound says it
+    const source = gatewayTokenSecretName(gateway);
+    if (!source) return true;
+    const gwNamespace = gateway.metadata!.namespace!;
+    const secret = cache.get<Secret & KubeObject>(GVK.secret, gwNamespace, source) ?? (await client.get<Secret & KubeObject>(GVK.secret, gwNamespace, source));
+    const token = secret?.data?.[TOKEN_KEY];
+    if (token === undefined) return false;
+    if (gwNamespace !== nb.metadata!.namespace) await applyObject(client, desiredGatewayTokenCopy(nb, gateway, token) as KubeObject);
     return true;
   }
 
@@ -52,10 +54,12 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     let invalid = problem ? { reason: "InvalidName", message: problem } : undefined;
     let deployment: Deployment | undefined;
     let tokenSecretFound = false;
+    let gatewayTokenFound = false;
     let failure: unknown;
     if (!problem) {
       try {
-        tokenSecretFound = await ensureTokenSecret(nb);
+        tokenSecretFound = await ensureNotebookToken(nb);
+        gatewayTokenFound = await ensureGatewayToken(nb, gateway);
         await applyObject(client, desiredNotebookConfigMap(nb) as KubeObject);
         await applyObject(client, desiredNotebookService(nb) as KubeObject);
         // Rendered even while the gateway is missing: the pod starts and reaches the gateway once it exists.
@@ -67,14 +71,14 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
       }
     }
     const status = notebookStatus({
-      notebook: nb, gatewayFound: gateway !== undefined, tokenSecretFound, deployment,
+      notebook: nb, gatewayFound: gateway !== undefined, tokenSecretFound, gatewayTokenFound, deployment,
       now: now().toISOString().replace(/\.\d{3}Z$/, "Z"),
       ...(invalid ? { invalid } : {}),
     });
     if (!sameStatus(nb.status, status)) await applyStatus(client, nb, status);
     if (failure) throw failure; // retried with backoff
     // A user's Secret is not watched (it carries none of our labels): look again now and then.
-    return !invalid && !tokenSecretFound ? { requeueAfterMs: 30_000 } : {};
+    return !invalid && !(tokenSecretFound && gatewayTokenFound) ? { requeueAfterMs: 30_000 } : {};
   }
 
   // A gateway appearing, changing or vanishing concerns every notebook that refers to it.

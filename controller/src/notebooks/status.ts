@@ -11,6 +11,8 @@ export interface NotebookObservation {
   gatewayFound: boolean;
   /** Whether the token Secret exists and has a `token` key (ignored with auth disabled). */
   tokenSecretFound: boolean;
+  /** Whether the gateway's token Secret exists (ignored when the gateway needs none). */
+  gatewayTokenFound: boolean;
   deployment: Deployment | undefined;
   invalid?: { reason: string; message: string };
   now: string;
@@ -23,6 +25,7 @@ export function notebookStatus(o: NotebookObservation): JupyterNotebookStatus {
     if (o.invalid) return { ok: false, ...o.invalid };
     const ref = notebookGatewayRef(nb);
     if (ref && !o.gatewayFound) return { ok: false, reason: "GatewayNotFound", message: `spec.gateway: JupyterGateway ${ref.namespace}/${ref.name} does not exist` };
+    if (ref && !o.gatewayTokenFound) return { ok: false, reason: "GatewayTokenNotFound", message: `JupyterGateway ${ref.namespace}/${ref.name}: its token Secret (spec.auth) does not exist yet or has no key "token"` };
     const secret = tokenSecretName(nb);
     if (secret && !o.tokenSecretFound) return { ok: false, reason: "TokenSecretNotFound", message: `spec.auth.secretName: Secret ${nb.metadata?.namespace}/${secret} does not exist or has no key "token"` };
     const dep = deploymentAvailability(o.deployment);

@@ -21,6 +21,27 @@ export interface GatewaySidecar {
   resources?: ResourceRequirements;
 }
 
+/** Who may use the gateway's REST API (EG_AUTH_TOKEN). */
+export type GatewayAuthMode = "token" | "disable";
+
+/**
+ * Gateway authentication.
+ * @validations [{rule: "!has(self.secretName) || !has(self.mode) || self.mode == 'token'", message: "secretName needs mode token", fieldPath: ".secretName"}]
+ */
+export interface GatewayAuth {
+  /**
+   * `token`: every request needs the token (kept in a Secret); the gateway's sidecar and the JupyterNotebooks that use the gateway get it. `disable`: anyone who can reach the gateway can run code through it.
+   * @default "token"
+   */
+  mode?: GatewayAuthMode;
+  /**
+   * Secret (key `token`) holding the token, in the gateway's namespace. Unset: the operator creates `<gateway>-gateway-token`.
+   * @maxLength 253
+   * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
+   */
+  secretName?: string;
+}
+
 /**
  * Desired state of a JupyterGateway.
  * @validations [{rule: "!has(self.defaultKernel) || !has(self.kernels) || size(self.kernels) == 0 || self.defaultKernel in self.kernels", message: "defaultKernel must be one of kernels", fieldPath: ".defaultKernel"}, {rule: "!has(self.port) || !has(self.responsePort) || self.port != self.responsePort", message: "port and responsePort must differ", fieldPath: ".responsePort"}]
@@ -131,6 +152,8 @@ export interface JupyterGatewaySpec {
    * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
    */
   serviceAccountName?: string;
+  /** Authentication of the gateway's REST API. Unset: a generated token. */
+  auth?: GatewayAuth;
 }
 
 /**

@@ -2,14 +2,16 @@
 // (the operator creates the gateway and notebooks after `helm install` returns, so they may still
 // be starting), then checks the body. Usage:
 //   node check-http.mjs <url> [--kernelspecs name,name]   exit 0 when every check passes
+// CHECK_TOKEN (e.g. the gateway's token, from its Secret) is sent as `Authorization: token <t>`.
 const args = process.argv.slice(2);
 const url = args[0];
 const kernelspecsAt = args.indexOf("--kernelspecs");
 const expected = kernelspecsAt >= 0 ? (args[kernelspecsAt + 1] ?? "").split(",").filter(Boolean) : [];
+const headers = process.env.CHECK_TOKEN ? { Authorization: `token ${process.env.CHECK_TOKEN}` } : {};
 const deadline = Date.now() + Number(process.env.CHECK_TIMEOUT_SECONDS ?? 300) * 1000;
 
 async function get(path) {
-  const res = await fetch(new URL(path, url), { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(new URL(path, url), { headers, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}: ${text.slice(0, 200)}`);
   return JSON.parse(text);
