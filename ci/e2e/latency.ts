@@ -9,6 +9,8 @@ export interface LatencyReport {
   readyMs: number[];
   /** Start request -> POST /api/kernels answered (the gateway saw the kernel connect back). */
   startedMs: number[];
+  /** The kernels launched (and shut down), in launch order. */
+  kernelIds: string[];
   p50: number;
   p95: number;
   max: number;
@@ -24,9 +26,11 @@ export function percentile(values: number[], p: number): number {
 export async function measureKernelStarts(nb: JupyterServer, kernelspec: string, launches: number, onLaunch?: (i: number, readyMs: number) => void): Promise<LatencyReport> {
   const readyMs: number[] = [];
   const startedMs: number[] = [];
+  const kernelIds: string[] = [];
   for (let i = 0; i < launches; i++) {
     const t0 = performance.now();
     const kernel = await nb.startKernel(kernelspec);
+    kernelIds.push(kernel.id);
     startedMs.push(performance.now() - t0);
     const ch = await nb.connect(kernel.id);
     readyMs.push(performance.now() - t0);
@@ -34,7 +38,7 @@ export async function measureKernelStarts(nb: JupyterServer, kernelspec: string,
     await nb.shutdown(kernel.id);
     onLaunch?.(i, readyMs[i]!);
   }
-  return { launches, readyMs, startedMs, p50: percentile(readyMs, 50), p95: percentile(readyMs, 95), max: Math.max(...readyMs) };
+  return { launches, readyMs, startedMs, kernelIds, p50: percentile(readyMs, 50), p95: percentile(readyMs, 95), max: Math.max(...readyMs) };
 }
 
 export function formatLatency(r: LatencyReport): string {
