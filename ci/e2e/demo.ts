@@ -1,7 +1,7 @@
 // The demo's long-running part (ci/demo starts the cluster, then runs this): the e2e environment
 // with friendlier settings, the URL and token printed, and everything stopped on Ctrl-C/SIGTERM.
 //
-//   npx node ci/e2e/demo.ts [--namespace demo] [--node demo-process-node] [--gpus 2] [--cull-idle-timeout 600]
+//   npx node ci/e2e/demo.ts [--namespace demo] [--node demo-process-node] [--gpus 2] [--cull-idle-timeout 600] [--gpu-cull-idle-timeout 300]
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     node: { type: "string", default: "demo-process-node" },
     gpus: { type: "string", default: "2" },
     "cull-idle-timeout": { type: "string", default: "600" },
+    "gpu-cull-idle-timeout": { type: "string", default: "300" },
     "state-dir": { type: "string", default: join(tmpdir(), "elastic-jupyter-demo") },
   },
 });
@@ -29,6 +30,7 @@ mkdirSync(values["state-dir"]!, { recursive: true });
 const env = await startE2E({
   kubeconfig: values.kubeconfig, namespace: values.namespace!, nodeName: values.node!, stateDir: values["state-dir"]!,
   gpus: number("gpus", values.gpus), cullIdleTimeout: number("cull-idle-timeout", values["cull-idle-timeout"]), cullInterval: 30,
+  gpuCullIdleTimeout: number("gpu-cull-idle-timeout", values["gpu-cull-idle-timeout"]),
   log: (m) => console.log(m),
 });
 
@@ -56,7 +58,7 @@ Pick "Python (JupyterKernel pod)" (or "Python with 1 GPU") as the kernel, run a 
   eval "$(ci/cluster env)"
   kubectl get jupyterkernels,pods -n ${ns} -o wide
   kubectl get jupytergateway ${NAMES.gateway} -n ${ns} -o yaml
-Idle kernels are culled after ${values["cull-idle-timeout"]} s. Logs: ${values["state-dir"]} (operator.log, kubelet/).
+Idle kernels are culled after ${values["cull-idle-timeout"]} s, GPU kernels after ${values["gpu-cull-idle-timeout"]} s (their JupyterKernelSpec's cullIdleTimeout). Logs: ${values["state-dir"]} (operator.log, kubelet/).
 This machine only: pod IPs are 127.0.0.N loopback addresses (see README, "what is simulated").
 
 Ctrl-C stops the demo (ci/demo --down also stops the cluster).`);
