@@ -21,12 +21,14 @@ const clusterEnv = {
   EJ_PODS_PER_NODE: process.env.EJ_PODS_PER_NODE ?? "1000",
 };
 
-/** The environment (KUBECONFIG, PATH with the pinned tools) that `ci/cluster env` prints. */
+/** The environment (KUBECONFIG, PATH with the pinned tools) that `ci/cluster up|env` prints.
+ *  Strict: ci/demo runs `eval "$(ci/cluster up)"`, so anything else on stdout would break it. */
 function envFromScript(output: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of output.split("\n")) {
+  for (const line of output.split("\n").filter((l) => l.trim())) {
     const m = /^export (\w+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace("$PATH", process.env.PATH ?? "");
+    if (!m) throw new Error(`ci/cluster printed ${JSON.stringify(line)} on stdout, where callers eval only export lines`);
+    env[m[1]!] = m[2]!.replace("$PATH", process.env.PATH ?? "");
   }
   return env;
 }
