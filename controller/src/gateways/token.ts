@@ -33,12 +33,10 @@ export function desiredGatewayTokenSecret(gw: JupyterGateway, token: string): Se
   };
 }
 
-/** A token Secret's token, or undefined when the Secret or its key is missing. Ours are cached
- *  (they carry the managed-by label); a user's Secret is read from the API server. */
-export async function readToken(client: KubeClient, cache: Cache, namespace: string, name: string): Promise<string | undefined> {
-  const secret = cache.get<Secret & KubeObject>(GVK.secret, namespace, name) ?? (await client.get<Secret & KubeObject>(GVK.secret, namespace, name));
-  const data = secret?.data?.[TOKEN_KEY];
-  return data === undefined ? undefined : Buffer.from(data, "base64").toString("utf8");
+/** A Secret the operator may hold: ours are cached (they carry the managed-by label); a user's
+ *  is read from the API server. */
+export async function getSecret(client: KubeClient, cache: Cache, namespace: string, name: string): Promise<Secret | undefined> {
+  return cache.get<Secret & KubeObject>(GVK.secret, namespace, name) ?? (await client.get<Secret & KubeObject>(GVK.secret, namespace, name));
 }
 
 /**
@@ -46,7 +44,7 @@ export async function readToken(client: KubeClient, cache: Cache, namespace: str
  * is given, creates it (a Secret the user named is never created for them).
  */
 export async function ensureTokenSecret(client: KubeClient, cache: Cache, namespace: string, name: string, generated: Secret | undefined): Promise<boolean> {
-  const existing = cache.get<Secret & KubeObject>(GVK.secret, namespace, name) ?? (await client.get<Secret & KubeObject>(GVK.secret, namespace, name));
+  const existing = await getSecret(client, cache, namespace, name);
   if (existing) return existing.data?.[TOKEN_KEY] !== undefined; // without the key the pod could not start
   if (!generated) return false;
   try {

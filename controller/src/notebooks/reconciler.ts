@@ -1,13 +1,12 @@
 // The JupyterNotebook controller (operator role): token Secret (created once, never rewritten),
 // Service and Deployment, and a status that tracks the referenced gateway.
 import type { Deployment } from "kubernetes-types/apps/v1.js";
-import type { Secret } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway, JupyterNotebook } from "@elastic-jupyter/api";
 import type { Cache } from "../runtime/cache.ts";
 import { splitKey, type KubeClient, type KubeObject } from "../runtime/client.ts";
 import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
 import { applyObject, applyStatus } from "../runtime/apply.ts";
-import { TOKEN_KEY, ensureTokenSecret, gatewayTokenSecretName, newToken } from "../gateways/token.ts";
+import { TOKEN_KEY, ensureTokenSecret, gatewayTokenSecretName, getSecret, newToken } from "../gateways/token.ts";
 import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "../gateways/owned.ts";
 import { desiredGatewayTokenCopy, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
@@ -36,8 +35,7 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     const source = gatewayTokenSecretName(gateway);
     if (!source) return true;
     const gwNamespace = gateway.metadata!.namespace!;
-    const secret = cache.get<Secret & KubeObject>(GVK.secret, gwNamespace, source) ?? (await client.get<Secret & KubeObject>(GVK.secret, gwNamespace, source));
-    const token = secret?.data?.[TOKEN_KEY];
+    const token = (await getSecret(client, cache, gwNamespace, source))?.data?.[TOKEN_KEY];
     if (token === undefined) return false;
     if (gwNamespace !== nb.metadata!.namespace) await applyObject(client, desiredGatewayTokenCopy(nb, gateway, token) as KubeObject);
     return true;
