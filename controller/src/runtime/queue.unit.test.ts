@@ -97,16 +97,17 @@ describe("WorkQueue", () => {
     const seen: Array<[string, number]> = [];
     const t0 = Date.now();
     q.start(async (k) => { seen.push([k, Date.now() - t0]); });
-    q.addAfter("late", 200);
+    // Delays far apart, so a loaded machine's timer lag cannot blur them.
+    q.addAfter("late", 1000);
     q.addAfter("late", 30); // earlier wins
-    q.addAfter("late", 500); // later is ignored
+    q.addAfter("late", 2000); // later is ignored
     q.addAfter("now", 0);
     await until(() => seen.length === 2);
     expect(seen[0]![0]).to.equal("now");
     expect(seen[1]![0]).to.equal("late");
-    expect(seen[1]![1]).to.be.within(25, 190);
-    await sleep(550);
-    expect(seen).to.have.length(2); // the 200 ms and 500 ms requests did not fire again
+    expect(seen[1]![1]).to.be.within(25, 900);
+    await sleep(2100);
+    expect(seen).to.have.length(2); // the 1000 ms and 2000 ms requests did not fire again
     await q.shutdown();
   });
 
