@@ -6,7 +6,8 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by someone else). Claims of dead ones are stale. */
+export function processAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
 }
 
@@ -43,7 +44,7 @@ export class IpAllocator {
       }
       let holder = NaN;
       try { holder = Number(readFileSync(file, "utf8").split(" ")[0]); } catch { continue; /* just released: retry */ }
-      if (!takeover || holder === this.pid || !Number.isInteger(holder) || alive(holder)) return false;
+      if (!takeover || holder === this.pid || !Number.isInteger(holder) || processAlive(holder)) return false;
       rmSync(file, { force: true }); // stale: its kubelet died without releasing
     }
     return false;

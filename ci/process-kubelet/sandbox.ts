@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processAlive } from "./ip-allocator.ts";
 
 export interface Mount { source: string; target: string; readOnly: boolean }
 
@@ -108,8 +109,7 @@ export class MountTargets {
       const m = /^([0-9a-f]{32})\.(\d+)$/.exec(f);
       if (!m || (only && m[1] !== only)) continue;
       const pid = Number(m[2]);
-      let alive = pid === this.pid;
-      if (!alive) { try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === "EPERM"; } }
+      const alive = pid === this.pid || processAlive(pid);
       let created: string[] = [];
       try { created = (JSON.parse(readFileSync(join(this.registry, f), "utf8")) as { created?: string[] }).created ?? []; } catch { /* unreadable: nothing to clean */ }
       out.push({ file: join(this.registry, f), hash: m[1]!, pid, alive, created });
