@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Secret } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
-import { FIELD_MANAGER, KIND } from "../api.ts";
+import { FIELD_MANAGER, KIND, LABELS } from "../api.ts";
 import type { Cache } from "../runtime/cache.ts";
 import { isConflict, type KubeClient, type KubeObject } from "../runtime/client.ts";
 import { GVK, MANAGED_BY, ownedMeta } from "./owned.ts";
@@ -27,7 +27,7 @@ export function desiredGatewayTokenSecret(gw: JupyterGateway, token: string): Se
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: ownedMeta({ ...gw, kind: KIND.gateway }, gatewayTokenSecretName(gw)!, { ...MANAGED_BY, "kubeflow.tkestack.io/gateway": gw.metadata!.name!, "app.kubernetes.io/component": "gateway-token" }),
+    metadata: ownedMeta({ ...gw, kind: KIND.gateway }, gatewayTokenSecretName(gw)!, { ...MANAGED_BY, [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": "gateway-token" }),
     type: "Opaque",
     stringData: { [TOKEN_KEY]: token },
   };
