@@ -11,6 +11,7 @@ import { kernelspecController } from "./kernelspecs/reconciler.ts";
 import { kernelTemplateController } from "./kerneltemplates/reconciler.ts";
 import { DEFAULT_NOTEBOOK_IMAGE } from "./notebooks/deployment.ts";
 import { notebookController } from "./notebooks/reconciler.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, parseKernelPodPolicy, type KernelPodPolicy } from "./kernels/policy.ts";
 
 export interface OperatorOptions {
   gatewayImage: string;
@@ -18,6 +19,8 @@ export interface OperatorOptions {
   notebookImage: string;
   gatewayFiles: FileSet;
   kernelFiles: FileSet;
+  /** The cluster admin's kernel pod policy, handed to every gateway's sidecar. */
+  kernelPodPolicy: KernelPodPolicy;
 }
 
 /** Environment variable -> meaning; the names the chart and the docs use. */
@@ -27,6 +30,7 @@ export const OPERATOR_ENV = {
   notebookImage: "EJ_NOTEBOOK_IMAGE",
   gatewayFilesDir: "EJ_GATEWAY_FILES_DIR",
   kernelFilesDir: "EJ_KERNEL_FILES_DIR",
+  kernelPodPolicy: "EJ_KERNEL_POD_POLICY",
 } as const;
 
 const IMAGE = /^[^\s]+$/;
@@ -44,6 +48,10 @@ export function operatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Op
     notebookImage: image(OPERATOR_ENV.notebookImage, DEFAULT_NOTEBOOK_IMAGE),
     gatewayFiles: withVar(OPERATOR_ENV.gatewayFilesDir, () => readGatewayFiles(env[OPERATOR_ENV.gatewayFilesDir] || DEFAULT_GATEWAY_FILES_DIR)),
     kernelFiles: withVar(OPERATOR_ENV.kernelFilesDir, () => readKernelFiles(env[OPERATOR_ENV.kernelFilesDir] || DEFAULT_KERNEL_FILES_DIR)),
+    kernelPodPolicy: withVar(OPERATOR_ENV.kernelPodPolicy, () => {
+      const v = env[OPERATOR_ENV.kernelPodPolicy];
+      return v ? parseKernelPodPolicy(v) : structuredClone(RESTRICTED_KERNEL_POD_POLICY);
+    }),
   };
 }
 
@@ -59,7 +67,7 @@ export function operatorControllers(deps: { client: KubeClient; cache: Cache; op
   const { client, cache, options, now } = deps;
   const common = { client, cache, ...(now ? { now } : {}) };
   return [
-    gatewayController({ ...common, render: { gatewayImage: options.gatewayImage, sidecarImage: options.sidecarImage, gatewayFiles: options.gatewayFiles }, kernelFiles: options.kernelFiles }),
+    gatewayController({ ...common, render: { gatewayImage: options.gatewayImage, sidecarImage: options.sidecarImage, gatewayFiles: options.gatewayFiles, kernelPodPolicy: options.kernelPodPolicy }, kernelFiles: options.kernelFiles }),
     notebookController({ ...common, render: { notebookImage: options.notebookImage } }),
     kernelspecController(common),
     kernelTemplateController(common),

@@ -19,6 +19,7 @@ export const roleControllers: Record<Role, ControllerFactory[]> = {
     gatewayToken: mgr.config.gatewayToken ?? "",
     kernelsDir: mgr.config.kernelsDir ?? "",
     bootstrapConfigMap: mgr.config.bootstrapConfigMap ?? "elastic-jupyter-kernel-bootstrap",
+    kernelPodPolicy: mgr.config.kernelPodPolicy,
   })],
 };
 

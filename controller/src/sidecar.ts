@@ -7,6 +7,7 @@ import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, POD_GVK, reconcileKern
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { podGpus } from "./kernels/pod.ts";
+import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
 import { reconcileCulling } from "./culling/reconciler.ts";
 import { LABELS } from "./api.ts";
@@ -21,7 +22,7 @@ const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
 const SYNC_RESYNC_MS = 60_000;
 
-export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewayUrl: string; gatewayToken?: string; kernelsDir: string; bootstrapConfigMap: string }): ControllerSpec[] {
+export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewayUrl: string; gatewayToken?: string; kernelsDir: string; bootstrapConfigMap: string; kernelPodPolicy?: KernelPodPolicy }): ControllerSpec[] {
   const { cache, client, log } = mgr;
   const kernelRefs = (key: string) => (o: { metadata?: { namespace?: string; name?: string } }) => {
     // A kernelspec or template changed: kernels that failed on its absence stay failed (terminal),
@@ -43,7 +44,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
-      const result = await reconcileKernel({ cache, client, log, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap } }, key);
+      const result = await reconcileKernel({ cache, client, log, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
       updateKernelMetrics(mgr, opts.gateway);
       return result;
     },
@@ -56,7 +57,8 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       // ConfigMaps are the primary objects (a start or resync queues them all, a delete queues the
       // deleted one) and a change to the gateway's kernels list maps to one extra key.
       for: { ...CONFIGMAP_GVK, labelSelector: KERNELSPEC_LABEL },
-      watches: [{ ...GATEWAY_GVK, map: () => [SYNC_KEY] }],
+      // A kernelspec appearing lets its ConfigMap be trusted (the sync checks the owner's uid).
+      watches: [{ ...GATEWAY_GVK, map: () => [SYNC_KEY] }, { ...KERNELSPEC_GVK, map: () => [SYNC_KEY] }],
       leaderElection: false,
       concurrency: 1,
       resyncPeriodMs: SYNC_RESYNC_MS,

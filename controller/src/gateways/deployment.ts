@@ -8,6 +8,7 @@ import type { JupyterGateway } from "@elastic-jupyter/api";
 import controllerPackage from "../../package.json" with { type: "json" };
 import { KIND, LABELS } from "../api.ts";
 import { mergeEnv } from "../kernels/pod.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "../kernels/policy.ts";
 import { GATEWAY_PACKAGE, gatewayFilesConfigMapName, kernelBootstrapConfigMapName, type FileSet } from "./files.ts";
 import { MANAGED_BY, ownedMeta, stableHash } from "./owned.ts";
 import { gatewayServiceAccountName } from "./rbac.ts";
@@ -47,6 +48,8 @@ export interface GatewayRenderOptions {
   sidecarImage: string;
   /** The gateway files ConfigMap's data: hashed into the pod template so new files restart the gateway (Python imports them once). */
   gatewayFiles: FileSet;
+  /** The cluster admin's kernel pod policy for the sidecar. Unset: restricted (the sidecar's default). */
+  kernelPodPolicy?: KernelPodPolicy;
 }
 
 export function gatewayPorts(gw: JupyterGateway): { http: number; response: number; sidecarMetrics: number } {
@@ -152,6 +155,10 @@ function sidecarContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
       { name: "EJ_GATEWAY_URL", value: `http://127.0.0.1:${http}` },
       { name: "EJ_BOOTSTRAP_CONFIGMAP", value: kernelBootstrapConfigMapName(name) },
       ...(token ? [{ ...token, name: "EJ_GATEWAY_TOKEN" }] : []),
+      // Only a widened policy is passed: restricted is the sidecar's default, and gateways of a
+      // cluster that keeps it are not rolled by an operator upgrade.
+      ...(opts.kernelPodPolicy && stableHash(opts.kernelPodPolicy) !== stableHash(RESTRICTED_KERNEL_POD_POLICY)
+        ? [{ name: "EJ_KERNEL_POD_POLICY", value: JSON.stringify(opts.kernelPodPolicy) }] : []),
     ],
     ports: [{ name: "metrics", containerPort: sidecarMetrics, protocol: "TCP" }],
     // The runtime's health server: ready once its caches have synced.

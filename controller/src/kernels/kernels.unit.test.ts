@@ -2,7 +2,8 @@ import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { BOOTSTRAP_COMMAND, desiredKernelPod, podGpus } from "./pod.ts";
-import { MAX_POD_RESTARTS, planKernel, restartBackoffMs } from "./plan.ts";
+import { MAX_POD_RESTARTS, QUOTA_RETRY_MS, planKernel, planRefusedPod, restartBackoffMs } from "./plan.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "./policy.ts";
 import { statusFromPod } from "./status.ts";
 
 const opts = { bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap" };
@@ -98,9 +99,9 @@ describe("desiredKernelPod", () => {
     expect(pod.spec!.tolerations, "no GPU count asked: no toleration added").to.equal(undefined);
   });
 
-  it("uses the kernel's inline template and image override, and lets the kernel's env win", () => {
+  it("uses the kernel's inline template and an image override its kernelspec allows, and lets the kernel's env win", () => {
     const k = kernel({ image: "registry.example/mine:2", env: [{ name: "KERNEL_EXTRA", value: "user" }, { name: "SHARED", value: "kernel" }], template: { spec: { containers: [{ name: "kernel", command: ["my-kernel"] }] } } });
-    const pod = podOf(desiredKernelPod(k, kernelSpec({ env: [{ name: "SHARED", value: "spec" }] }), undefined, opts));
+    const pod = podOf(desiredKernelPod(k, kernelSpec({ env: [{ name: "SHARED", value: "spec" }], allowedImages: ["registry.example/mine:*"] }), undefined, opts));
     const c = pod.spec!.containers[0]!;
     expect(c.image).to.equal("registry.example/mine:2");
     expect(c.command).to.deep.equal(["my-kernel"]);
@@ -125,6 +126,92 @@ function pod(phase: string, extra: { nodeName?: string; podIP?: string; ready?: 
     status: { phase, conditions, ...(extra.podIP ? { podIP: extra.podIP } : {}), ...(extra.reason ? { reason: extra.reason } : {}) },
   } as Pod;
 }
+
+describe("kernel pod policy", () => {
+  const refusal = (r: ReturnType<typeof desiredKernelPod>) => ("error" in r ? r.error : undefined);
+  const withTemplate = (spec: object) => kernel({ kernelSpec: { name: "python-gpu" }, template: { spec: { containers: [{ name: "kernel" }], ...spec } } as never });
+
+  it("restricts a kernel pod without any template: non-root, no escalation, all capabilities dropped, RuntimeDefault seccomp, no token", () => {
+    const pod = podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" } }), kernelSpec(), undefined, opts));
+    expect(pod.spec!.securityContext).to.deep.equal({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 100, fsGroup: 100, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.spec!.containers[0]!.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(pod.spec!.automountServiceAccountToken).to.equal(false);
+  });
+
+  it("keeps what a template sets within the policy (another user, a read-only root)", () => {
+    const pod = podOf(desiredKernelPod(withTemplate({ securityContext: { runAsUser: 2000 }, containers: [{ name: "kernel", securityContext: { readOnlyRootFilesystem: true } }] }), kernelSpec(), undefined, opts));
+    expect(pod.spec!.securityContext).to.include({ runAsUser: 2000, runAsNonRoot: true });
+    expect(pod.spec!.containers[0]!.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+  });
+
+  const cases: Array<[string, object, keyof KernelPodPolicy, string]> = [
+    ["a privileged container", { containers: [{ name: "kernel", securityContext: { privileged: true } }] }, "allowPrivileged", "spec.containers[kernel].securityContext.privileged"],
+    ["privilege escalation in an init container", { initContainers: [{ name: "init", image: "i", securityContext: { allowPrivilegeEscalation: true } }] }, "allowPrivileged", "spec.initContainers[init].securityContext.allowPrivilegeEscalation"],
+    ["the host's network", { hostNetwork: true }, "allowHostNamespaces", "spec.hostNetwork"],
+    ["the host's PID namespace", { hostPID: true }, "allowHostNamespaces", "spec.hostPID"],
+    ["a host port", { containers: [{ name: "kernel", ports: [{ containerPort: 80, hostPort: 80 }] }] }, "allowHostNamespaces", "hostPort 80"],
+    ["a hostPath volume", { volumes: [{ name: "root", hostPath: { path: "/" } }] }, "allowHostPath", "spec.volumes[root].hostPath"],
+    ["root", { securityContext: { runAsUser: 0 } }, "allowRunAsRoot", "spec.securityContext.runAsUser: 0"],
+    ["a service-account token", { automountServiceAccountToken: true }, "allowServiceAccountToken", "spec.automountServiceAccountToken"],
+    ["a projected token", { volumes: [{ name: "t", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } }] }, "allowServiceAccountToken", "spec.volumes[t].projected.serviceAccountToken"],
+  ];
+  for (const [what, spec, setting, field] of cases) {
+    it(`refuses ${what} unless the cluster admin allows ${setting}, naming the field and the setting`, () => {
+      const e = refusal(desiredKernelPod(withTemplate(spec), kernelSpec(), undefined, opts));
+      expect(e?.reason).to.equal("PodPolicyViolation");
+      expect(e?.message).to.contain(field).and.contain(`kernelPodPolicy.${setting}`);
+      const policy = { ...RESTRICTED_KERNEL_POD_POLICY, [setting]: true };
+      expect(refusal(desiredKernelPod(withTemplate(spec), kernelSpec(), undefined, { ...opts, policy })), `allowed by ${setting}`).to.equal(undefined);
+    });
+  }
+
+  it("refuses added capabilities outside allowedCapabilities", () => {
+    const spec = { containers: [{ name: "kernel", securityContext: { capabilities: { add: ["SYS_PTRACE", "NET_ADMIN"] } } }] };
+    const e = refusal(desiredKernelPod(withTemplate(spec), kernelSpec(), undefined, { ...opts, policy: { ...RESTRICTED_KERNEL_POD_POLICY, allowedCapabilities: ["SYS_PTRACE"] } }));
+    expect(e?.message).to.contain("capabilities.add NET_ADMIN").and.not.contain("SYS_PTRACE,");
+  });
+
+  it("refuses an image override the kernelspec does not allow, and allows one matching its patterns", () => {
+    const override = kernel({ kernelSpec: { name: "python-gpu" }, image: "evil.example/miner:1" });
+    const e = refusal(desiredKernelPod(override, kernelSpec(), undefined, opts));
+    expect(e).to.deep.include({ reason: "ImageNotAllowed" });
+    expect(e?.message).to.contain("evil.example/miner:1").and.contain("team-a/python-gpu").and.contain("spec.allowedImages");
+    expect(refusal(desiredKernelPod(override, kernelSpec({ allowedImages: ["registry.example/*"] }), undefined, opts))?.message).to.contain("allows only registry.example/*");
+    expect(refusal(desiredKernelPod(override, kernelSpec({ allowedImages: ["evil.example/*"] }), undefined, opts))).to.equal(undefined);
+    expect(refusal(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, image: "registry.example/py:1" }), kernelSpec(), undefined, opts)), "its own image is no override").to.equal(undefined);
+    // A pattern is a glob, not a regular expression: "." is literal.
+    expect(refusal(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, image: "registryXexample/py:2" }), kernelSpec({ allowedImages: ["registry.example/*"] }), undefined, opts))?.reason).to.equal("ImageNotAllowed");
+  });
+
+  it("plans a Failed kernel and no pod for a refusal", () => {
+    const plan = planKernel({ kernel: withTemplate({ hostNetwork: true }), pod: undefined, kernelSpec: kernelSpec(), kernelTemplate: undefined, now }, opts);
+    expect(plan.createPod).to.equal(undefined);
+    expect(plan.status).to.include({ phase: "Failed", reason: "PodPolicyViolation" });
+  });
+});
+
+describe("planRefusedPod: the API server refused the kernel pod", () => {
+  const k = kernel({ kernelSpec: { name: "python-gpu" } });
+  it("fails an invalid pod at once with the API server's message", () => {
+    const plan = planRefusedPod(k, { statusCode: 422, message: 'Pod "x" is invalid: spec.containers[0].resources.requests: Invalid value: "1": must be equal to nvidia.com/gpu limit of 2' }, now)!;
+    expect(plan.status).to.include({ phase: "Failed", reason: "PodInvalid" });
+    expect(plan.status!.message).to.contain("must be equal to nvidia.com/gpu limit");
+    expect(plan.requeueAfterMs).to.equal(undefined);
+  });
+  it("fails a Pod Security refusal", () => {
+    const plan = planRefusedPod(k, { statusCode: 403, message: 'pods "x" is forbidden: violates PodSecurity "restricted:latest": privileged' }, now)!;
+    expect(plan.status).to.include({ phase: "Failed", reason: "PodSecurityRefused" });
+  });
+  it("keeps an exceeded ResourceQuota Pending, naming the quota, and tries again", () => {
+    const plan = planRefusedPod(k, { statusCode: 403, message: 'pods "x" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=1, used: requests.nvidia.com/gpu=4, limited: requests.nvidia.com/gpu=4' }, now)!;
+    expect(plan.status).to.include({ phase: "Pending", reason: "QuotaExceeded" });
+    expect(plan.status!.message).to.contain("exceeded quota: gpus");
+    expect(plan.requeueAfterMs).to.equal(QUOTA_RETRY_MS);
+  });
+  it("leaves errors that are not refusals to the retry", () => {
+    for (const statusCode of [404, 409, 429, 500, 503]) expect(planRefusedPod(k, { statusCode, message: "x" }, now), String(statusCode)).to.equal(undefined);
+  });
+});
 
 describe("statusFromPod", () => {
   it("mirrors a running, ready pod: phase, node, IP, GPUs, Ready=True", () => {

@@ -96,3 +96,24 @@ export function planKernel(o: KernelObservation, opts: KernelPodOptions): Kernel
     status: pendingStatus(kernel, "PodCreating", "creating the kernel pod", now, { podName: desired.pod.metadata!.name!, gpus: desired.gpus }),
   };
 }
+
+/** How often a kernel whose pod a ResourceQuota refused tries again (the quota may clear). */
+export const QUOTA_RETRY_MS = 5_000;
+
+/**
+ * The API server refused the kernel pod: what the kernel's status says and whether to try again.
+ * Every refusal is status at once, so the gateway can tell the notebook user: an exceeded
+ * ResourceQuota is Pending (it clears when other pods end; the gateway's launch timeout bounds the
+ * wait), anything else (an invalid pod, Pod Security, a LimitRange) is Failed with the API
+ * server's words. Undefined: not a refusal (a lost connection, 5xx, throttling): retried quietly.
+ */
+export function planRefusedPod(kernel: JupyterKernel, refusal: { statusCode: number; message: string }, now: Date): KernelPlan | undefined {
+  const { statusCode, message } = refusal;
+  if (statusCode < 400 || statusCode >= 500 || statusCode === 404 || statusCode === 409 || statusCode === 429) return undefined;
+  const at = now.toISOString();
+  if (statusCode === 403 && /exceeded quota/.test(message)) {
+    return { status: pendingStatus(kernel, "QuotaExceeded", message, at), requeueAfterMs: QUOTA_RETRY_MS };
+  }
+  const reason = statusCode === 403 ? (/PodSecurity/.test(message) ? "PodSecurityRefused" : "PodForbidden") : "PodInvalid";
+  return { status: failedStatus(kernel, reason, `the API server refused the kernel pod: ${message}`, at) };
+}

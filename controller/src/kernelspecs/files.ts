@@ -17,7 +17,6 @@ export type KernelspecFiles = Record<string, Buffer>;
 
 /** Jupyter's rule for kernel names (jupyter_client's kernelspec.NAME_PAT), checked before a name becomes a path. */
 const KERNEL_NAME = /^[a-z0-9._-]+$/i;
-const FILE_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
  * The kernelspec directories the gateway should have: one per ConfigMap labelled with a kernelspec
@@ -32,15 +31,11 @@ export function desiredKernelspecs(configMaps: ConfigMap[], selected: string[]):
     const name = cm.metadata?.labels?.[KERNELSPEC_LABEL];
     if (!name || (wanted.size > 0 && !wanted.has(name))) continue;
     if (!KERNEL_NAME.test(name)) { skipped.push(`${cm.metadata?.name}: kernelspec name "${name}" is not a valid kernel name`); continue; }
-    const files: KernelspecFiles = {};
-    for (const [file, text] of Object.entries(cm.data ?? {})) files[file] = Buffer.from(text, "utf8");
-    for (const [file, b64] of Object.entries(cm.binaryData ?? {})) files[file] = Buffer.from(b64, "base64");
-    const bad = Object.keys(files).filter((f) => !FILE_NAME.test(f));
-    if (bad.length > 0 || !files["kernel.json"]) {
-      skipped.push(`${cm.metadata?.name}: ${bad.length > 0 ? `bad file names ${bad.join(", ")}` : "no kernel.json"}`);
-      continue;
-    }
-    specs.set(name, files);
+    // kernel.json alone: it is all the operator renders, and other kernelspec resources (kernel.js)
+    // would run in the users' browsers.
+    const json = cm.data?.["kernel.json"];
+    if (json === undefined) { skipped.push(`${cm.metadata?.name}: no kernel.json`); continue; }
+    specs.set(name, { "kernel.json": Buffer.from(json, "utf8") });
   }
   return { specs, skipped };
 }

@@ -2,15 +2,17 @@
 // directory match the kernelspec ConfigMaps its JupyterGateway lists. Runs in every gateway
 // replica (each has its own directory), not only in the leader.
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
-import type { JupyterGateway } from "@elastic-jupyter/api";
+import type { JupyterGateway, JupyterKernelSpec } from "@elastic-jupyter/api";
 import { API_VERSION, KIND } from "../api.ts";
 import type { Cache } from "../runtime/cache.ts";
 import type { GroupVersionKind } from "../runtime/client.ts";
 import type { Logger } from "../runtime/log.ts";
 import { desiredKernelspecs, syncKernelsDir } from "./files.ts";
+import { trustedKernelspecConfigMaps } from "./configmap.ts";
 
 export const CONFIGMAP_GVK: GroupVersionKind = { apiVersion: "v1", kind: "ConfigMap" };
 export const GATEWAY_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.gateway };
+export const KERNELSPEC_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernelSpec };
 
 export interface KernelspecSyncDeps {
   cache: Cache;
@@ -29,8 +31,10 @@ export async function syncKernelspecs(deps: KernelspecSyncDeps): Promise<void> {
     return;
   }
   const configMaps = deps.cache.list<ConfigMap>(CONFIGMAP_GVK, { namespace: deps.namespace });
-  const { specs, skipped } = desiredKernelspecs(configMaps, gateway?.spec?.kernels ?? []);
-  for (const why of skipped) deps.log.warn("kernelspec ConfigMap skipped", { why });
+  const kernelSpecs = deps.cache.list<JupyterKernelSpec>(KERNELSPEC_GVK, { namespace: deps.namespace });
+  const { trusted, skipped: untrusted } = trustedKernelspecConfigMaps(configMaps, kernelSpecs);
+  const { specs, skipped } = desiredKernelspecs(trusted, gateway?.spec?.kernels ?? []);
+  for (const why of [...untrusted, ...skipped]) deps.log.warn("kernelspec ConfigMap skipped", { why });
   const { written, removed } = await syncKernelsDir(deps.kernelsDir, specs);
   if (written.length || removed.length) deps.log.info("kernelspecs synced", { written, removed, dir: deps.kernelsDir });
 }

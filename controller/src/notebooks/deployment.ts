@@ -78,7 +78,12 @@ export function desiredTokenSecret(nb: JupyterNotebook, token: string): Secret {
 export function gatewayTokenSecretForNotebook(nb: JupyterNotebook, gateway: JupyterGateway): string | undefined {
   const source = gatewayTokenSecretName(gateway);
   if (!source) return undefined;
-  return gateway.metadata?.namespace === nb.metadata?.namespace ? source : `${nb.metadata!.name!}-gateway-token`;
+  return gateway.metadata?.namespace === nb.metadata?.namespace ? source : gatewayTokenCopyName(nb);
+}
+
+/** The name of the copy of another namespace's gateway token, beside the notebook. */
+export function gatewayTokenCopyName(nb: JupyterNotebook): string {
+  return `${nb.metadata!.name!}-gateway-token`;
 }
 
 /** The copy of another namespace's gateway token (`data` as read, base64). */

@@ -9,6 +9,7 @@ import {
   desiredGatewayTokenCopy, desiredTokenSecret, gatewayTokenSecretForNotebook, mergePodTemplate, notebookServerConfig, operatorOwnsTokenSecret, tokenSecretName,
 } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
+import { gatewayServesNamespace } from "../gateways/access.ts";
 
 const testdata = fileURLToPath(new URL("./testdata/", import.meta.url));
 const opts = { notebookImage: DEFAULT_NOTEBOOK_IMAGE };
@@ -113,6 +114,18 @@ describe("notebook rendering", () => {
   });
 });
 
+describe("gateway access across namespaces", () => {
+  const inA = (allowedNamespaces?: string[]): JupyterGateway => ({ ...gw(allowedNamespaces ? { allowedNamespaces } : {}), metadata: { name: "gw", namespace: "team-a" } });
+  it("serves its own namespace, and others only when listed (or `*`)", () => {
+    expect(gatewayServesNamespace(inA(), "team-a")).to.equal(true);
+    expect(gatewayServesNamespace(inA(), "team-b")).to.equal(false);
+    expect(gatewayServesNamespace(inA([]), "team-b")).to.equal(false);
+    expect(gatewayServesNamespace(inA(["team-c"]), "team-b")).to.equal(false);
+    expect(gatewayServesNamespace(inA(["team-b"]), "team-b")).to.equal(true);
+    expect(gatewayServesNamespace(inA(["*"]), "team-b")).to.equal(true);
+  });
+});
+
 describe("notebook status", () => {
   const available: Deployment = {
     metadata: { name: "n", generation: 1 }, spec: { replicas: 1, selector: {}, template: {} },
@@ -121,24 +134,31 @@ describe("notebook status", () => {
   const ready = (s: ReturnType<typeof notebookStatus>) => s.conditions!.find((c) => c.type === "Ready")!;
 
   it("is Ready=False GatewayNotFound while the gateway is missing, naming it", () => {
-    const c = ready(notebookStatus({ notebook: seed, gatewayFound: false, tokenSecretFound: true, gatewayTokenFound: true, deployment: available, now: "t" }));
+    const c = ready(notebookStatus({ notebook: seed, gatewayFound: false, gatewayAllowed: true, tokenSecretFound: true, gatewayTokenFound: true, deployment: available, now: "t" }));
     expect(c).to.include({ status: "False", reason: "GatewayNotFound", observedGeneration: 3 });
     expect(c.message).to.contain("default/jupytergateway-elastic");
   });
 
   it("recovers once the gateway exists and the Deployment is available", () => {
-    const s = notebookStatus({ notebook: seed, gatewayFound: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" });
+    const s = notebookStatus({ notebook: seed, gatewayFound: true, gatewayAllowed: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" });
     expect(ready(s)).to.include({ status: "True", reason: "Available" });
     expect(s.url).to.equal("http://jupyternotebook-elastic.default:8888");
   });
 
+  it("is Ready=False GatewayNotAllowed for another namespace's gateway that does not list its namespace, naming both and the setting", () => {
+    const other = notebook("nb", { gateway: { name: "gw", namespace: "team-a" } }, "team-b");
+    const c = ready(notebookStatus({ notebook: other, gatewayFound: true, gatewayAllowed: false, tokenSecretFound: true, gatewayTokenFound: true, deployment: available, now: "t" }));
+    expect(c).to.include({ status: "False", reason: "GatewayNotAllowed" });
+    expect(c.message).to.contain("team-a/gw").and.contain("team-b").and.contain("spec.allowedNamespaces");
+  });
+
   it("waits for its gateway's token", () => {
-    const c = ready(notebookStatus({ notebook: seed, gatewayFound: true, tokenSecretFound: true, gatewayTokenFound: false, deployment: available, now: "t" }));
+    const c = ready(notebookStatus({ notebook: seed, gatewayFound: true, gatewayAllowed: true, tokenSecretFound: true, gatewayTokenFound: false, deployment: available, now: "t" }));
     expect(c).to.include({ status: "False", reason: "GatewayTokenNotFound" });
   });
 
   it("reports a user-named token Secret that does not exist", () => {
     const own = notebook("n", { auth: { secretName: "mine" } });
-    expect(ready(notebookStatus({ notebook: own, gatewayFound: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" })).reason).to.equal("TokenSecretNotFound");
+    expect(ready(notebookStatus({ notebook: own, gatewayFound: true, gatewayAllowed: true, tokenSecretFound: false, gatewayTokenFound: true, deployment: available, now: "t" })).reason).to.equal("TokenSecretNotFound");
   });
 });

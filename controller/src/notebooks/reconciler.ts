@@ -8,7 +8,8 @@ import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
 import { applyObject, applyStatus } from "../runtime/apply.ts";
 import { TOKEN_KEY, ensureTokenSecret, gatewayTokenSecretName, getSecret, newToken } from "../gateways/token.ts";
 import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "../gateways/owned.ts";
-import { desiredGatewayTokenCopy, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
+import { gatewayServesNamespace } from "../gateways/access.ts";
+import { desiredGatewayTokenCopy, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, gatewayTokenCopyName, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
 
 export interface NotebookControllerDeps {
@@ -29,9 +30,18 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     return ensureTokenSecret(client, cache, nb.metadata!.namespace!, name, operatorOwnsTokenSecret(nb) ? desiredTokenSecret(nb, newToken()) : undefined);
   }
 
+  /** Deletes our copy of a gateway token the notebook may no longer hold (the gateway stopped allowing its namespace). */
+  async function dropGatewayTokenCopy(nb: JupyterNotebook & KubeObject): Promise<void> {
+    const ns = nb.metadata!.namespace!;
+    const copy = cache.get<KubeObject>(GVK.secret, ns, gatewayTokenCopyName(nb));
+    if (copy?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === nb.metadata!.uid)) {
+      await client.delete(GVK.secret, ns, copy.metadata!.name!, { uid: copy.metadata!.uid! });
+    }
+  }
+
   /** Whether the gateway's token is where the notebook pod reads it, copying it across namespaces. */
   async function ensureGatewayToken(nb: JupyterNotebook & KubeObject, gateway: (JupyterGateway & KubeObject) | undefined): Promise<boolean> {
-    if (!gateway) return true; // GatewayNotFound says it
+    if (!gateway) return true; // GatewayNotFound or GatewayNotAllowed says it
     const source = gatewayTokenSecretName(gateway);
     if (!source) return true;
     const gwNamespace = gateway.metadata!.namespace!;
@@ -47,7 +57,10 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     if (!nb || nb.metadata?.deletionTimestamp) return {};
 
     const ref = notebookGatewayRef(nb);
-    const gateway = ref ? cache.get<JupyterGateway & KubeObject>(GVK.gateway, ref.namespace, ref.name) : undefined;
+    const found = ref ? cache.get<JupyterGateway & KubeObject>(GVK.gateway, ref.namespace, ref.name) : undefined;
+    // A gateway in another namespace that does not list ours is treated as unknown: no token, no settings from it.
+    const gatewayAllowed = !found || gatewayServesNamespace(found, namespace);
+    const gateway = gatewayAllowed ? found : undefined;
     const problem = nameProblem("JupyterNotebook", name);
     let invalid = problem ? { reason: "InvalidName", message: problem } : undefined;
     let deployment: Deployment | undefined;
@@ -58,6 +71,7 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
       try {
         tokenSecretFound = await ensureNotebookToken(nb);
         gatewayTokenFound = await ensureGatewayToken(nb, gateway);
+        if (!gatewayAllowed) await dropGatewayTokenCopy(nb);
         await applyObject(client, desiredNotebookConfigMap(nb) as KubeObject);
         await applyObject(client, desiredNotebookService(nb) as KubeObject);
         // Rendered even while the gateway is missing: the pod starts and reaches the gateway once it exists.
@@ -69,7 +83,7 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
       }
     }
     const status = notebookStatus({
-      notebook: nb, gatewayFound: gateway !== undefined, tokenSecretFound, gatewayTokenFound, deployment,
+      notebook: nb, gatewayFound: found !== undefined, gatewayAllowed, tokenSecretFound, gatewayTokenFound, deployment,
       now: now().toISOString().replace(/\.\d{3}Z$/, "Z"),
       ...(invalid ? { invalid } : {}),
     });

@@ -9,6 +9,8 @@ export interface NotebookObservation {
   notebook: JupyterNotebook;
   /** Whether the referenced JupyterGateway exists (ignored without spec.gateway). */
   gatewayFound: boolean;
+  /** Whether the gateway serves the notebook's namespace (its own, or listed in spec.allowedNamespaces). */
+  gatewayAllowed: boolean;
   /** Whether the token Secret exists and has a `token` key (ignored with auth disabled). */
   tokenSecretFound: boolean;
   /** Whether the gateway's token Secret exists (ignored when the gateway needs none). */
@@ -25,6 +27,9 @@ export function notebookStatus(o: NotebookObservation): JupyterNotebookStatus {
     if (o.invalid) return { ok: false, ...o.invalid };
     const ref = notebookGatewayRef(nb);
     if (ref && !o.gatewayFound) return { ok: false, reason: "GatewayNotFound", message: `spec.gateway: JupyterGateway ${ref.namespace}/${ref.name} does not exist` };
+    if (ref && !o.gatewayAllowed) {
+      return { ok: false, reason: "GatewayNotAllowed", message: `spec.gateway: JupyterGateway ${ref.namespace}/${ref.name} does not serve namespace ${nb.metadata?.namespace}: its spec.allowedNamespaces must list it (the gateway's owner decides)` };
+    }
     if (ref && !o.gatewayTokenFound) return { ok: false, reason: "GatewayTokenNotFound", message: `JupyterGateway ${ref.namespace}/${ref.name}: its token Secret (spec.auth) does not exist yet or has no key "token"` };
     const secret = tokenSecretName(nb);
     if (secret && !o.tokenSecretFound) return { ok: false, reason: "TokenSecretNotFound", message: `spec.auth.secretName: Secret ${nb.metadata?.namespace}/${secret} does not exist or has no key "token"` };

@@ -1,6 +1,7 @@
 // Controller configuration from command-line flags and environment variables (flags win).
 // Every bad value fails with an error naming the flag and its environment variable.
 import { logLevels, type LogLevel } from "./log.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, parseKernelPodPolicy, type KernelPodPolicy } from "../kernels/policy.ts";
 
 export const roles = ["operator", "sidecar"] as const;
 export type Role = (typeof roles)[number];
@@ -33,6 +34,8 @@ export interface Config {
   kernelsDir: string;
   /** Sidecar: the ConfigMap holding the kernel bootstrap, mounted into kernel pods. */
   bootstrapConfigMap: string;
+  /** Sidecar: what kernel pods may ask for beyond restricted (the cluster admin's, via the operator). */
+  kernelPodPolicy: KernelPodPolicy;
 }
 
 interface Option {
@@ -61,6 +64,7 @@ const options = {
   gatewayToken: { flag: "gateway-token", env: "EJ_GATEWAY_TOKEN" },
   kernelsDir: { flag: "kernels-dir", env: "EJ_KERNELS_DIR" },
   bootstrapConfigMap: { flag: "bootstrap-configmap", env: "EJ_BOOTSTRAP_CONFIGMAP" },
+  kernelPodPolicy: { flag: "kernel-pod-policy", env: "EJ_KERNEL_POD_POLICY" },
 } satisfies Record<string, Option>;
 
 type Name = keyof typeof options;
@@ -127,6 +131,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     return Math.round(Number(m[1]) * 1000);
   };
 
+  const policy = (name: Name): KernelPodPolicy => {
+    const v = raw(name);
+    if (v === undefined) return structuredClone(RESTRICTED_KERNEL_POD_POLICY);
+    try { return parseKernelPodPolicy(v); } catch (e) { throw new ConfigError(`${describe(options[name])}: ${(e as Error).message}`); }
+  };
+
   const role = oneOf<Role>("role", roles, undefined);
   const namespace = raw("namespace") ?? "";
   if (namespace && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new ConfigError(`${describe(options.namespace)} must be a valid namespace name, got ${JSON.stringify(namespace)}`);
@@ -151,6 +161,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     gatewayToken: raw("gatewayToken") ?? "",
     kernelsDir: raw("kernelsDir") ?? "",
     bootstrapConfigMap: raw("bootstrapConfigMap") ?? "",
+    kernelPodPolicy: policy("kernelPodPolicy"),
   };
   if (config.gatewayUrl && !/^https?:\/\/[^\s/]+/.test(config.gatewayUrl)) throw new ConfigError(`${describe(options.gatewayUrl)} must be an http(s) URL, got ${JSON.stringify(config.gatewayUrl)}`);
   if (config.gateway && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.gateway)) throw new ConfigError(`${describe(options.gateway)} must be a JupyterGateway name, got ${JSON.stringify(config.gateway)}`);

@@ -9,6 +9,7 @@ describe("parseConfig", () => {
       leaderElect: true, leaseName: "elastic-jupyter-operator", leaseNamespace: "default", identity: "pod-1",
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, logLevel: "info", concurrency: 4,
       gateway: "", gatewayUrl: "", gatewayToken: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
+      kernelPodPolicy: { allowPrivileged: false, allowHostNamespaces: false, allowHostPath: false, allowRunAsRoot: false, allowServiceAccountToken: false, allowedCapabilities: [] },
     });
   });
 
@@ -27,6 +28,15 @@ describe("parseConfig", () => {
     const env = { EJ_ROLE: "sidecar", EJ_NAMESPACE: "from-env", EJ_CONCURRENCY: "2", POD_NAME: "gw-abc", EJ_LEADER_ELECT: "true", KUBECONFIG: "/k" };
     const c = parseConfig(["--namespace=from-flag"], env);
     expect(c).to.include({ role: "sidecar", namespace: "from-flag", concurrency: 2, identity: "gw-abc", leaderElect: true, kubeconfig: "/k" });
+  });
+
+  it("reads the kernel pod policy as JSON, and refuses a bad one naming the flag and the key", () => {
+    const c = parseConfig(["--role=sidecar"], { EJ_KERNEL_POD_POLICY: '{"allowHostPath":true,"allowedCapabilities":["SYS_PTRACE"]}' });
+    expect(c.kernelPodPolicy).to.include({ allowHostPath: true, allowPrivileged: false });
+    expect(c.kernelPodPolicy.allowedCapabilities).to.deep.equal(["SYS_PTRACE"]);
+    expect(() => parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowPrivilged":true}'], {})).to.throw(ConfigError, /--kernel-pod-policy \(env EJ_KERNEL_POD_POLICY\): unknown key allowPrivilged/);
+    expect(() => parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowPrivileged":"yes"}'], {})).to.throw(ConfigError, /allowPrivileged must be true or false/);
+    expect(() => parseConfig(["--role=sidecar", "--kernel-pod-policy=nope"], {})).to.throw(ConfigError, /not JSON/);
   });
 
   it("defaults leader election on for the operator and off for the sidecar", () => {

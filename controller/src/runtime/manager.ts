@@ -12,7 +12,7 @@ import { LeaderElector } from "./leader.ts";
 import { silentLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 
-export type ManagerConfig = Pick<Config, "namespace" | "leaderElect" | "leaseName" | "leaseNamespace" | "identity" | "leaseDurationMs" | "renewDeadlineMs" | "retryPeriodMs" | "concurrency" | "metricsAddr"> & Partial<Pick<Config, "gateway" | "gatewayUrl" | "gatewayToken" | "kernelsDir" | "bootstrapConfigMap">>;
+export type ManagerConfig = Pick<Config, "namespace" | "leaderElect" | "leaseName" | "leaseNamespace" | "identity" | "leaseDurationMs" | "renewDeadlineMs" | "retryPeriodMs" | "concurrency" | "metricsAddr"> & Partial<Pick<Config, "gateway" | "gatewayUrl" | "gatewayToken" | "kernelsDir" | "bootstrapConfigMap" | "kernelPodPolicy">>;
 
 export interface ManagerOptions {
   client: KubeClient;

@@ -154,7 +154,20 @@ export interface JupyterGatewaySpec {
   serviceAccountName?: string;
   /** Authentication of the gateway's REST API. Unset: a generated token. */
   auth?: GatewayAuth;
+  /**
+   * Other namespaces whose JupyterNotebooks may use this gateway: they get a copy of its token and run kernels (and GPUs) of this namespace. `*` allows every namespace. Unset or empty: only notebooks in the gateway's own namespace.
+   * @listType set
+   * @maxItems 256
+   */
+  allowedNamespaces?: AllowedNamespace[];
 }
+
+/**
+ * A namespace name, or `*` for every namespace.
+ * @maxLength 63
+ * @pattern ^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$
+ */
+export type AllowedNamespace = string;
 
 /**
  * The name of a JupyterKernelSpec.

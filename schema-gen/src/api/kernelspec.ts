@@ -54,17 +54,19 @@ export interface JupyterKernelSpecSpec {
    */
   image: string;
   /**
-   * Enterprise Gateway process-proxy class written to kernel.json `metadata.process_proxy.class_name`, a dotted Python path. Unset: our JupyterKernel process proxy.
+   * Enterprise Gateway process-proxy class (kernel.json `metadata.process_proxy.class_name`). The gateway runs only ours, so the one accepted value besides it is the original operator's, which means the same. Unset: ours.
    * @maxLength 253
-   * @pattern ^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$
+   * @validations [{rule: "self in ['elastic_jupyter.process_proxy.JupyterKernelProcessProxy', 'enterprise_gateway.services.processproxies.kubeflow.KubeflowProcessProxy']", message: "className must be elastic_jupyter.process_proxy.JupyterKernelProcessProxy or the original operator's enterprise_gateway.services.processproxies.kubeflow.KubeflowProcessProxy: the gateway runs no other process proxy"}]
    */
   className?: string;
   /** The JupyterKernelTemplate whose pod template kernels of this kernelspec start from. */
   template?: ObjectRef;
   /**
-   * The kernel.json `argv`: the launcher the gateway runs. May contain `{kernel_id}`, `{port_range}`, `{response_address}` and `{public_key}`. Unset: our launcher.
+   * The launcher the gateway runs (kernel.json `argv`). The gateway process runs only our launcher, so this may only name it: the original operator's `kubeflow-launcher ...` or `python -m elastic_jupyter.launch_kernel ...`; either way the gateway runs our launcher with this kernelspec's settings. What runs in the kernel pod is `kernelCommand`. Unset: our launcher.
    * @minItems 1
+   * @maxItems 64
    * @listType atomic
+   * @validations [{rule: "self[0] == 'kubeflow-launcher' || (size(self) >= 3 && self[0] in ['python', 'python3'] && self[1] == '-m' && self[2] == 'elastic_jupyter.launch_kernel')", message: "command may only name the kernel launcher (kubeflow-launcher ... or python -m elastic_jupyter.launch_kernel ...): the gateway process runs nothing else; set what the kernel pod runs in kernelCommand"}]
    */
   command?: string[];
   /**
@@ -73,6 +75,12 @@ export interface JupyterKernelSpecSpec {
    * @listType atomic
    */
   kernelCommand?: string[];
+  /**
+   * Images a notebook user may ask for instead of `image` when starting a kernel (KERNEL_IMAGE), as patterns where `*` matches any characters, e.g. `registry.example.com/team-a/*`. Unset or empty: users cannot choose the image.
+   * @listType set
+   * @maxItems 64
+   */
+  allowedImages?: ImagePattern[];
   /**
    * Environment variables of the kernel container.
    * @coreType core/v1.EnvVar
@@ -108,3 +116,11 @@ export interface JupyterKernelSpec {
   spec: JupyterKernelSpecSpec;
   status?: JupyterKernelSpecStatus;
 }
+
+/**
+ * An image reference pattern; `*` matches any characters.
+ * @minLength 1
+ * @maxLength 512
+ * @pattern ^[^\s]+$
+ */
+export type ImagePattern = string;

@@ -322,6 +322,53 @@ export interface OperatorDefaultsValues {
   notebookImage: ImageValues;
 }
 
+/**
+ * What a kernel pod may ask for beyond the restricted Pod Security Standard. Every kernel pod gets a
+ * restricted securityContext (non-root, no privilege escalation, all capabilities dropped,
+ * RuntimeDefault seccomp) and no service-account token unless its template says otherwise, and
+ * the gateways' sidecars refuse (a Failed JupyterKernel, never a pod) a template that asks for more
+ * than this allows. Team admins write kernel templates; only the cluster admin widens this.
+ */
+export interface KernelPodPolicyValues {
+  /**
+   * Allow privileged containers and `allowPrivilegeEscalation: true`.
+   * @default false
+   */
+  allowPrivileged: boolean;
+  /**
+   * Allow the host's network, PID and IPC namespaces and host ports.
+   * @default false
+   */
+  allowHostNamespaces: boolean;
+  /**
+   * Allow hostPath volumes.
+   * @default false
+   */
+  allowHostPath: boolean;
+  /**
+   * Allow containers to run as root (`runAsUser: 0` or `runAsNonRoot: false`).
+   * @default false
+   */
+  allowRunAsRoot: boolean;
+  /**
+   * Allow a service-account token in kernel pods (`automountServiceAccountToken: true` or a projected token volume). Kernels run users' code; a token gives that code the service account's rights.
+   * @default false
+   */
+  allowServiceAccountToken: boolean;
+  /**
+   * Linux capabilities kernel containers may add (`securityContext.capabilities.add`), e.g. `SYS_PTRACE` for debuggers. Empty: none.
+   * @maxItems 64
+   */
+  allowedCapabilities: Capability[];
+}
+
+/**
+ * A Linux capability name without the CAP_ prefix.
+ * @pattern ^[A-Z_]+$
+ * @maxLength 64
+ */
+export type Capability = string;
+
 /** Values of the elastic-jupyter-operator chart: the CRDs and the operator, installed once per cluster. */
 export interface OperatorChartValues {
   /** Values shared with parent charts. */
@@ -332,6 +379,8 @@ export interface OperatorChartValues {
   operator: OperatorValues;
   /** Images for resources that name none. */
   defaults: OperatorDefaultsValues;
+  /** What kernel pods may ask for beyond the restricted Pod Security Standard, in every namespace. */
+  kernelPodPolicy: KernelPodPolicyValues;
   /** The operator's NetworkPolicy. */
   networkPolicy: OperatorNetworkPolicyValues;
   /** Names of image pull Secrets (in the release namespace) for the operator pods. */
