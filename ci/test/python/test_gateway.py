@@ -130,6 +130,8 @@ def gateway(tmp_path_factory):
         "JUPYTER_PATH": str(tmp / "share/jupyter"), "JUPYTER_DATA_DIR": str(tmp / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
         "EG_RESPONSE_IP": "127.0.0.1", "EG_RESPONSE_PORT": str(free_port()), "EG_INHERITED_ENVS": "PATH",
+        # As the operator sets it (the pod's namespace): kernels run here and nowhere else.
+        "EG_NAMESPACE": namespace, "EG_SHARED_NAMESPACE": "True",
         # As the operator configures the gateway: our config file, our kernelspec manager, its one directory.
         "JUPYTER_CONFIG_PATH": str(GATEWAY_FILES / "elastic_jupyter"),
         "EJ_GATEWAY_KERNELS_DIR": str(tmp / "share/jupyter/kernels"),
@@ -280,6 +282,15 @@ def test_a_bad_gpu_request_is_a_400_naming_kernel_gpus(gateway):
     assert code == 400
     assert "KERNEL_GPUS must be a non-negative integer (a GPU count), got 'two'" in json.dumps(body)
     assert time.monotonic() - started < 5
+
+
+def test_a_kernel_in_another_namespace_is_a_403_and_nothing_is_created(gateway):
+    code, body = request(gateway, "POST", "/api/kernels", {
+        "name": KERNELSPEC, "env": {"KERNEL_NAMESPACE": "team-a", "KERNEL_USERNAME": "mallory"}})
+    assert code == 403, body
+    assert f"KERNEL_NAMESPACE 'team-a' is not allowed: this gateway runs kernels only in its own namespace '{gateway.namespace}'" in json.dumps(body)
+    remaining = client.CustomObjectsApi().list_namespaced_custom_object(GROUP, VERSION, gateway.namespace, PLURAL)["items"]
+    assert [r for r in remaining if r["spec"].get("username") == "mallory"] == []
 
 
 def test_a_kernel_the_controller_fails_is_an_error_within_seconds(gateway):

@@ -46,6 +46,8 @@ def test_failure_explanations_and_http_statuses():
     assert http_status_for(limit) == 400
     assert http_status_for(KernelState("pending", reason="Unschedulable")) == 503
     assert http_status_for(KernelState("failed", reason="PodFailed")) == 500
+    assert http_status_for(KernelState("failed", reason="ImageNotAllowed")) == 403
+    assert http_status_for(KernelState("failed", reason="PodPolicyViolation")) == 403
     assert KernelState("failed", phase="Failed").explanation() == "phase Failed"
 
 
@@ -112,6 +114,23 @@ def test_a_bad_gpu_request_is_refused_before_anything_is_created(proxy):
         proxy.run(proxy.launch_process("launcher", env={"KERNEL_GPUS": "lots"}))
     assert err.value.status_code == 400
     assert err.value.reason == "KERNEL_GPUS must be a non-negative integer (a GPU count), got 'lots'"
+
+
+def test_another_namespace_is_refused_before_anything_is_created(proxy, monkeypatch):
+    monkeypatch.setenv("EG_NAMESPACE", "team-b")
+    with pytest.raises(web.HTTPError) as err:
+        proxy.run(proxy.launch_process("launcher", env={"KERNEL_NAMESPACE": "team-a"}))
+    assert err.value.status_code == 403
+    assert err.value.reason == "KERNEL_NAMESPACE 'team-a' is not allowed: this gateway runs kernels only in its own namespace 'team-b'"
+
+
+def test_a_refused_image_fails_the_launch_with_the_kernelspecs_words(proxy):
+    message = "image evil.example/miner:1 (KERNEL_IMAGE) is not allowed by JupyterKernelSpec team-a/python: it runs registry.example/py:1 and its spec.allowedImages lets users choose no other image"
+    proxy.script = [None, jk("Failed", reason="ImageNotAllowed", message=message)]
+    with pytest.raises(web.HTTPError) as err:
+        proxy.run(proxy.confirm_remote_startup())
+    assert err.value.status_code == 403
+    assert err.value.reason.endswith(f"is Failed: ImageNotAllowed: {message}")
 
 
 def test_a_failed_kernel_fails_the_launch_at_once_with_the_controllers_words(proxy):

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { freshNamespace, getJson, kubectl, kubectlOk, repoRoot, testCluster, waitFor } from "../../../ci/test/cluster.ts";
 import { startController, type ControllerProcess } from "../testing/controller-process.ts";
 import { installCrds } from "../testing/crds.ts";
+import type { JupyterKernelSpec } from "@elastic-jupyter/api";
+import { desiredKernelspecConfigMap } from "../kernelspecs/configmap.ts";
 
 const EXAMPLES = join(repoRoot, "examples/elastic-with-custom-kernels");
 
@@ -144,17 +146,33 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     expect((await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code, "a terminal kernel is never revived").to.not.equal(0);
   });
 
-  it("keeps the kernelspec directory in step with kernelspec ConfigMaps: add, edit, delete", async () => {
-    const cm = (json: string) => JSON.stringify({
-      apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kernelspec-r", labels: { "kubeflow.tkestack.io/kernelspec": "r-kernel" } },
-      data: { "kernel.json": json },
-    });
-    await kubectlOk(["-n", ns, "apply", "-f", "-"], cm('{"display_name":"R","v":1}'));
+  it("keeps the kernelspec directory in step with its kernelspecs' ConfigMaps (add, edit, delete) and ignores ConfigMaps no kernelspec controls", async () => {
+    // The operator's rendering, applied here by hand (no operator runs in this suite).
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "r-kernel" }, spec: { language: "R", displayName: "R v1", image: "registry.example/r:1" },
+    }));
+    const spec = await getJson<JupyterKernelSpec>(["-n", ns, "get", "jupyterkernelspec", "r-kernel"]);
+    const rendered = (displayName: string) => JSON.stringify(desiredKernelspecConfigMap({ ...spec, spec: { ...spec.spec, displayName } }));
+    const written = () => JSON.parse(readFileSync(join(kernelsDir, "r-kernel", "kernel.json"), "utf8"));
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], rendered("R v1"));
     await waitFor("kernel.json written", async () => existsSync(join(kernelsDir, "r-kernel", "kernel.json")));
-    expect(JSON.parse(readFileSync(join(kernelsDir, "r-kernel", "kernel.json"), "utf8")).v).to.equal(1);
-    await kubectlOk(["-n", ns, "apply", "-f", "-"], cm('{"display_name":"R","v":2}'));
-    await waitFor("kernel.json updated", async () => JSON.parse(readFileSync(join(kernelsDir, "r-kernel", "kernel.json"), "utf8")).v === 2);
-    await kubectlOk(["-n", ns, "delete", "configmap", "kernelspec-r"]);
+    expect(written().display_name).to.equal("R v1");
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], rendered("R v2"));
+    await waitFor("kernel.json updated", async () => written().display_name === "R v2");
+
+    // Anyone who may create ConfigMaps in the namespace: an argv for the gateway to run.
+    const forged = (name: string, kernelspec: string, extra: object = {}) => JSON.stringify({
+      apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { "kubeflow.tkestack.io/kernelspec": kernelspec }, ...extra },
+      data: { "kernel.json": JSON.stringify({ display_name: "pwn", language: "python", argv: ["sh", "-c", "touch /tmp/pwned"], metadata: { process_proxy: { class_name: "elastic_jupyter.process_proxy.JupyterKernelProcessProxy" } } }) },
+    });
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], forged("evil-kernelspec", "evil"));
+    // Even one claiming the real kernelspec as its owner (uid and all) carries a foreign argv.
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], forged("python-kernelspec", "python", { ownerReferences: [{ apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", name: "python", uid: (await getJson<JupyterKernelSpec>(["-n", ns, "get", "jupyterkernelspec", "python"])).metadata!.uid, controller: true }] }));
+    await waitFor("the sidecar to say why it skipped both", async () =>
+      controller.lines.filter((l) => l.msg === "kernelspec ConfigMap skipped" && /evil-kernelspec: JupyterKernelSpec evil does not exist|python-kernelspec: kernel.json argv/.test(String(l.why))).length >= 2);
+    expect(readdirSync(kernelsDir).filter((f) => !f.startsWith(".")).sort()).to.deep.equal(["r-kernel"]);
+
+    await kubectlOk(["-n", ns, "delete", "configmap", "r-kernel-kernelspec"]);
     await waitFor("kernelspec removed", async () => !readdirSync(kernelsDir).includes("r-kernel"));
   });
 });

@@ -55,6 +55,19 @@ def parse_port_range(value: str) -> str:
     return value
 
 
+def foreign_namespace_problem(env: dict[str, str], gateway_namespace: str) -> str | None:
+    """Why a client's KERNEL_NAMESPACE is refused: a gateway runs kernels in its own namespace only
+    (its token, GPUs and service account are that namespace's), so a notebook user cannot point it
+    at another team's."""
+    asked = env.get("KERNEL_NAMESPACE")
+    if asked is None or asked == gateway_namespace:
+        return None
+    return (
+        f"KERNEL_NAMESPACE {asked!r} is not allowed: this gateway runs kernels only in its own "
+        f"namespace {gateway_namespace!r}"
+    )
+
+
 def forwarded_env(env: dict[str, str]) -> list[dict[str, str]]:
     """The user's KERNEL_* variables as EnvVar objects, sorted so the manifest is deterministic."""
     return [
@@ -166,6 +179,11 @@ def kernel_state(resource: dict | None) -> KernelState:
 _HTTP_STATUS_BY_REASON = {
     "GPULimitExceeded": 400,  # the request itself asks for too much; retrying will not help
     "InvalidSpec": 400,
+    "ImageNotAllowed": 403,  # the kernelspec does not let users choose that image
+    "PodPolicyViolation": 403,  # the kernel template asks for more than the cluster admin allows
+    "PodSecurityRefused": 403,
+    "PodForbidden": 403,
+    "QuotaExceeded": 503,  # a ResourceQuota is full; it may clear
     "Unschedulable": 503,  # no capacity right now
     "GPUQuotaExceeded": 503,
 }

@@ -18,7 +18,14 @@ from kubernetes import client
 from tornado import web
 
 from elastic_jupyter import GROUP, PLURAL, VERSION
-from elastic_jupyter.kernel_resource import KernelState, LaunchRequestError, http_status_for, kernel_state, parse_gpus
+from elastic_jupyter.kernel_resource import (
+    KernelState,
+    LaunchRequestError,
+    foreign_namespace_problem,
+    http_status_for,
+    kernel_state,
+    parse_gpus,
+)
 from elastic_jupyter.kube_config import kubeconfig_fallback_for_import
 
 with kubeconfig_fallback_for_import():  # EG's k8s.py loads credentials at import time
@@ -50,6 +57,10 @@ class JupyterKernelProcessProxy(CustomResourceProcessProxy):
             parse_gpus(kwargs["env"].get("KERNEL_GPUS"))
         except LaunchRequestError as err:
             self.log_and_raise(http_status_code=400, reason=str(err))
+        # EG would create the kernel wherever the client's KERNEL_NAMESPACE says; ours stay home.
+        problem = foreign_namespace_problem(kwargs["env"], os.environ.get("EG_NAMESPACE", "default"))
+        if problem:
+            self.log_and_raise(http_status_code=403, reason=problem)
         return await super().launch_process(kernel_cmd, **kwargs)
 
     def read_kernel(self) -> dict | None:
