@@ -48,6 +48,19 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
     expect((gwErr as HttpError).status).to.equal(401);
   });
 
+  it("a user's KERNEL_IMAGE the kernelspec does not allow, or another namespace, fails the start with a message and leaves no pod", async () => {
+    const gateway = new JupyterServer(env.gatewayUrl, env.gatewayToken);
+    const image = await gateway.startKernel(NAMES.cpuKernelspec, { KERNEL_IMAGE: "evil.example/miner:1", KERNEL_USERNAME: "mallory" }).then(() => undefined, (e: unknown) => e);
+    expect(image, "an image override must fail").to.be.instanceOf(HttpError);
+    expect((image as HttpError).status).to.equal(403);
+    expect((image as HttpError).body).to.contain("ImageNotAllowed").and.contain("evil.example/miner:1").and.contain("spec.allowedImages");
+    const elsewhere = await gateway.startKernel(NAMES.cpuKernelspec, { KERNEL_NAMESPACE: "kube-system" }).then(() => undefined, (e: unknown) => e);
+    expect((elsewhere as HttpError).status).to.equal(403);
+    expect((elsewhere as HttpError).body).to.contain("KERNEL_NAMESPACE 'kube-system' is not allowed");
+    const pods = JSON.parse(await env.kubectl(["get", "pods", "-A", "-o", "json"])).items as any[];
+    expect(pods.filter((p) => p.spec.containers.some((c: any) => c.image === "evil.example/miner:1"))).to.deep.equal([]);
+  });
+
   describe("a kernel's life through the notebook server's REST API and websocket", () => {
     let id: string;
     let ch: KernelChannels | undefined;

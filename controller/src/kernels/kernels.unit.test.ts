@@ -127,6 +127,47 @@ function pod(phase: string, extra: { nodeName?: string; podIP?: string; ready?: 
   } as Pod;
 }
 
+describe("kernelspecs without templates (a platform team's values)", () => {
+  it("carries the kernelspec's node selector, tolerations, affinity and pull Secrets onto the pod, added to the template's", () => {
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] } } };
+    const spec = kernelSpec({
+      nodeSelector: { "nvidia.com/gpu.product": "A100-SXM4-80GB" }, tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }],
+      affinity, imagePullSecrets: [{ name: "regcred" }, { name: "shared" }], gpu: { count: 1 },
+    });
+    const k = kernel({ kernelSpec: { name: "python-gpu" }, template: { spec: { nodeSelector: { pool: "kernels" }, imagePullSecrets: [{ name: "shared" }], containers: [{ name: "kernel" }] } } });
+    const pod = podOf(desiredKernelPod(k, spec, undefined, opts));
+    expect(pod.spec!.nodeSelector).to.deep.equal({ pool: "kernels", "nvidia.com/gpu.product": "A100-SXM4-80GB" });
+    expect(pod.spec!.imagePullSecrets).to.deep.equal([{ name: "shared" }, { name: "regcred" }]);
+    expect(pod.spec!.affinity).to.deep.equal(affinity);
+    expect(pod.spec!.tolerations).to.deep.equal([
+      { key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" },
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+  });
+
+  it("reads GPUs written as a resources limit (a MIG profile here) as the kernelspec's GPUs: toleration, count, no unequal request", () => {
+    const spec = kernelSpec({ resources: { requests: { cpu: "1", "nvidia.com/mig-1g.10gb": "1" }, limits: { memory: "8Gi", "nvidia.com/mig-1g.10gb": "1" } } });
+    const pod = podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" } }), spec, undefined, opts));
+    const c = pod.spec!.containers[0]!;
+    expect(c.resources).to.deep.equal({ requests: { cpu: "1" }, limits: { memory: "8Gi", "nvidia.com/mig-1g.10gb": "1" } });
+    expect(pod.spec!.tolerations).to.deep.equal([{ key: "nvidia.com/mig-1g.10gb", operator: "Exists", effect: "NoSchedule" }]);
+    // And gpu.max lets users ask for more of that resource at launch.
+    const more = kernelSpec({ resources: { limits: { "nvidia.com/gpu": "1" } }, gpu: { max: 2 } });
+    expect(podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), more, undefined, opts)).spec!.containers[0]!.resources!.limits).to.deep.equal({ "nvidia.com/gpu": "2" });
+    expect(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), kernelSpec({ resources: { limits: { "nvidia.com/gpu": "1" } } }), undefined, opts)).to.have.nested.property("error.reason", "GPULimitExceeded");
+  });
+
+  it("accepts the original operator's kernel shape: no kernelId, the id in the template's KERNEL_ID env", () => {
+    const seedKernel = { apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel", metadata: { name: "seed", namespace: "team-a", uid: "u" },
+      spec: { template: { spec: { containers: [{ name: "kernel", image: "img:1", env: [{ name: "KERNEL_ID", value: ID }] }] } } } } as unknown as JupyterKernel;
+    const pod = podOf(desiredKernelPod(seedKernel, undefined, undefined, opts));
+    expect(pod.metadata!.labels).to.include({ kernel_id: ID, component: "kernel" });
+    expect(pod.spec!.containers[0]!.env!.find((e) => e.name === "KERNEL_ID")?.value).to.equal(ID);
+    const noId = { ...seedKernel, spec: { template: { spec: { containers: [{ name: "kernel", image: "img:1" }] } } } } as unknown as JupyterKernel;
+    expect(desiredKernelPod(noId, undefined, undefined, opts)).to.have.nested.property("error.reason", "NoKernelId");
+  });
+});
+
 describe("kernel pod policy", () => {
   const refusal = (r: ReturnType<typeof desiredKernelPod>) => ("error" in r ? r.error : undefined);
   const withTemplate = (spec: object) => kernel({ kernelSpec: { name: "python-gpu" }, template: { spec: { containers: [{ name: "kernel" }], ...spec } } as never });

@@ -29,9 +29,32 @@ export function kernelPodName(kernel: JupyterKernel): string {
   return kernel.metadata!.name!;
 }
 
+/**
+ * The kernelspec's GPUs in one meaning, however they were written: `gpu`, or a GPU-count resource
+ * in `resources.limits` (how other charts write it). `gpu` wins where both say something.
+ */
+export function kernelspecGpu(spec: JupyterKernelSpec | undefined): { resourceName?: string; count?: number; max?: number } | undefined {
+  const limits = spec?.spec?.resources?.limits ?? {};
+  const inLimits = Object.keys(limits).find((r) => GPU_COUNT_RESOURCES.test(r));
+  const gpu = spec?.spec?.gpu;
+  if (!gpu && !inLimits) return undefined;
+  const fromLimits = inLimits ? { resourceName: inLimits, count: Number(limits[inLimits]) || 0 } : {};
+  return { ...fromLimits, ...gpu };
+}
+
+/** The kernel's id: spec.kernelId, or (the original operator's shape) KERNEL_ID in its template's kernel container. */
+export function kernelIdOf(kernel: JupyterKernel): string | undefined {
+  if (kernel.spec.kernelId) return kernel.spec.kernelId;
+  const containers = kernel.spec.template?.spec?.containers ?? [];
+  const main = containers.find((c) => c.name === KERNEL_CONTAINER) ?? containers[0];
+  const id = main?.env?.find((e) => e.name === "KERNEL_ID")?.value;
+  return id && KERNEL_ID.test(id) ? id : undefined;
+}
+const KERNEL_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 /** GPUs the kernel asks for, checked against what its kernelspec allows. */
 export function kernelGpus(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): { count: number; resource: string } | { error: KernelPodError } | undefined {
-  const gpu = spec?.spec?.gpu;
+  const gpu = kernelspecGpu(spec);
   if (kernel.spec.gpus === undefined && gpu === undefined) return undefined; // the template decides
   const resource = gpu?.resourceName ?? DEFAULT_GPU_RESOURCE;
   const count = kernel.spec.gpus ?? gpu?.count ?? 0;
@@ -49,6 +72,8 @@ export function kernelGpus(kernel: JupyterKernel, spec: JupyterKernelSpec | unde
  * supplies its identity and connection settings, which always win.
  */
 export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, template: JupyterKernelTemplate | undefined, opts: KernelPodOptions): KernelPodResult {
+  const kernelId = kernelIdOf(kernel);
+  if (!kernelId) return { error: { reason: "NoKernelId", message: "spec.kernelId is unset and the template's kernel container has no KERNEL_ID env holding a UUID" } };
   const gpus = kernelGpus(kernel, spec);
   if (gpus && "error" in gpus) return gpus;
   const imageProblem = imageOverrideProblem(kernel, spec);
@@ -73,10 +98,18 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
       main.volumeMounts = [...(main.volumeMounts ?? []), { name: "elastic-jupyter-bootstrap", mountPath: BOOTSTRAP_DIR, readOnly: true }];
     }
   }
-  main.env = mergeEnv(main.env, spec?.spec?.env, kernel.spec.env, connectionEnv(kernel, spec));
+  main.env = mergeEnv(main.env, spec?.spec?.env, kernel.spec.env, connectionEnv(kernel, kernelId, spec));
   applyResources(main, spec, gpus);
 
-  const tolerations: Toleration[] = podSpec.tolerations ?? [];
+  // Scheduling and pull Secrets from the kernelspec, so a kernelspec needs no template for them.
+  const s = spec?.spec;
+  if (s?.nodeSelector) podSpec.nodeSelector = { ...podSpec.nodeSelector, ...s.nodeSelector };
+  if (s?.affinity) podSpec.affinity = s.affinity;
+  if (s?.imagePullSecrets?.length) {
+    const names = new Set((podSpec.imagePullSecrets ?? []).map((r) => r.name));
+    podSpec.imagePullSecrets = [...(podSpec.imagePullSecrets ?? []), ...s.imagePullSecrets.filter((r) => !names.has(r.name))];
+  }
+  const tolerations: Toleration[] = [...(podSpec.tolerations ?? []), ...(s?.tolerations ?? [])];
   if (gpus && gpus.count > 0 && !tolerations.some((t) => t.key === gpus.resource || t.operator === "Exists" && !t.key)) {
     // What the ExtendedResourceToleration admission plugin adds in clusters that enable it: GPU
     // nodes are tainted with the resource name, and a pod that asks for that resource may go there.
@@ -90,7 +123,7 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
     metadata: {
       name,
       namespace: kernel.metadata!.namespace!,
-      labels: { ...legacyMetadataLabels(base.metadata), ...base.metadata?.labels, ...kernelPodLabels(kernel, spec) },
+      labels: { ...legacyMetadataLabels(base.metadata), ...base.metadata?.labels, ...kernelPodLabels(kernel, spec, kernelId) },
       annotations: { ...base.metadata?.annotations },
       ownerReferences: [{
         apiVersion: API_VERSION, kind: KIND.kernel, name: kernel.metadata!.name!, uid: kernel.metadata!.uid!,
@@ -131,9 +164,9 @@ export function podGpus(pod: Pod): number {
 const GPU_COUNT_RESOURCES = /^(nvidia\.com\/(gpu|gpu\.shared|mig-.+)|amd\.com\/gpu|volcano\.sh\/vgpu-number|aliyun\.com\/gpu-count)$/;
 
 /** The labels Enterprise Gateway finds kernel pods by, plus ours. */
-export function kernelPodLabels(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): Record<string, string> {
+export function kernelPodLabels(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, kernelId = kernelIdOf(kernel) ?? ""): Record<string, string> {
   return {
-    kernel_id: kernel.spec.kernelId,
+    kernel_id: kernelId,
     component: "kernel",
     app: "enterprise-gateway",
     [LABELS.kernel]: kernel.metadata!.name!,
@@ -154,10 +187,10 @@ function legacyMetadataLabels(metadata: PodTemplateSpec["metadata"]): Record<str
 }
 
 /** What the kernel bootstrap needs to connect back to the gateway (both EG spellings). */
-function connectionEnv(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined): EnvVar[] {
+function connectionEnv(kernel: JupyterKernel, kernelId: string, spec: JupyterKernelSpec | undefined): EnvVar[] {
   const s = kernel.spec;
   const env: EnvVar[] = [
-    { name: "KERNEL_ID", value: s.kernelId },
+    { name: "KERNEL_ID", value: kernelId },
     { name: "KERNEL_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
     { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
   ];

@@ -8,12 +8,12 @@ import type { CommonStatus, EnvList, ObjectRef, PodTemplate } from "./common.ts"
  */
 export interface JupyterKernelLaunch {
   /**
-   * The kernel's id as the gateway knows it (a UUID); immutable.
+   * The kernel's id as the gateway knows it (a UUID); immutable. Unset (the original operator's shape): the `KERNEL_ID` env of the template's kernel container.
    * @maxLength 36
    * @validations [{rule: "self == oldSelf", message: "kernelId is immutable"}]
    * @pattern ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
    */
-  kernelId: string;
+  kernelId?: string;
   /** The JupyterKernelSpec this kernel was launched from. */
   kernelSpec?: ObjectRef;
   /** The JupyterKernelTemplate whose pod template the kernel pod starts from (overrides the kernelspec's). */

@@ -1,6 +1,6 @@
 // JupyterKernelSpec: one Jupyter kernelspec (kernel.json plus launcher) served by gateways.
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
-import type { ResourceRequirements } from "kubernetes-types/core/v1.js";
+import type { Affinity, LocalObjectReference, ResourceRequirements, Toleration } from "kubernetes-types/core/v1.js";
 import type { CommonStatus, EnvList, ObjectRef } from "./common.ts";
 
 /**
@@ -87,12 +87,31 @@ export interface JupyterKernelSpecSpec {
    */
   env?: EnvList;
   /**
-   * CPU and memory requests and limits of the kernel container; GPUs go in `gpu`.
+   * Requests and limits of the kernel container. A GPU-count resource in `limits` (e.g. `nvidia.com/gpu: 1`, a MIG profile) means the same as `gpu` with that resource and count.
    * @coreType core/v1.ResourceRequirements
    */
   resources?: ResourceRequirements;
-  /** GPUs (or another extended resource) for each kernel. Unset: no GPUs. */
+  /** GPUs (or another extended resource) for each kernel: the GPU node toleration is added, and users may ask for up to `max` at launch. Unset: those in `resources.limits`, else none. */
   gpu?: KernelGpu;
+  /** Node labels kernel pods must match (added to the template's), e.g. a GPU model. */
+  nodeSelector?: { [label: string]: string };
+  /**
+   * Tolerations of kernel pods (added to the template's, and to the GPU toleration).
+   * @coreType core/v1.Toleration
+   * @listType atomic
+   */
+  tolerations?: Toleration[];
+  /**
+   * Affinity of kernel pods (replaces the template's).
+   * @coreType core/v1.Affinity
+   */
+  affinity?: Affinity;
+  /**
+   * Image pull Secrets (in the kernel's namespace) for kernel pods, added to the template's.
+   * @coreType core/v1.LocalObjectReference
+   * @listType atomic
+   */
+  imagePullSecrets?: LocalObjectReference[];
   /**
    * Seconds a kernel of this kernelspec may stay idle (no messages, not busy) before the gateway's sidecar shuts it down; 0 never culls. Unset: the gateway's `cullIdleTimeout`. Set it short for GPU kernelspecs so idle kernels give their GPUs back.
    * @asType integer
