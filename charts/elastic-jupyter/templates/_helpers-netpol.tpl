@@ -1,19 +1,16 @@
 {{- /* Pieces of the NetworkPolicies: peers by the labels the operator puts on its pods, the API server, DNS. */}}
 
+{{- /* Pod labels come from the controller's own label functions: _helpers-labels.generated.tpl. */}}
 {{- define "ej.netpol.gatewayPodLabels" -}}
-kubeflow.tkestack.io/gateway: {{ include "ej.gateway.name" . | quote }}
-app.kubernetes.io/component: gateway
+{{ include "ej.labels.gatewayPods" . }}
 {{- end }}
 
-{{- /* Kernel pods: the labels Enterprise Gateway finds them by, plus the operator's managed-by. */}}
 {{- define "ej.netpol.kernelPodLabels" -}}
-component: kernel
-app.kubernetes.io/managed-by: elastic-jupyter
+{{ include "ej.labels.kernelPods" . }}
 {{- end }}
 
 {{- define "ej.netpol.notebookPodLabels" -}}
-app.kubernetes.io/component: notebook
-app.kubernetes.io/managed-by: elastic-jupyter
+{{ include "ej.labels.notebookPods" . }}
 {{- end }}
 
 {{- define "ej.netpol.testPodLabels" -}}

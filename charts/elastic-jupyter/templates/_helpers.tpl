@@ -80,3 +80,28 @@ capabilities:
 {{- toYaml $out -}}
 {{- end }}
 
+
+{{- /*
+  The kernelspecs the gateway serves, as JSON: gateway.kernels, else every kernelSpecs[] name. When
+  the values define kernelspecs, a name that is none of them (or a defaultKernel outside the list)
+  fails the install naming the names that exist: otherwise the gateway would serve nothing and
+  users would learn it only from a runtime KernelSpecNotFound.
+*/}}
+{{- define "ej.gateway.kernels" -}}
+{{- $names := list -}}
+{{- range .Values.kernelSpecs }}{{ $names = append $names .name }}{{ end -}}
+{{- $kernels := .Values.gateway.kernels | default $names -}}
+{{- if $names -}}
+{{- range $kernels -}}
+{{- if not (has . $names) -}}
+{{- fail (printf "gateway.kernels: %q is not one of kernelSpecs[].name (%s); list only those, or leave gateway.kernels unset to serve them all" . (join ", " $names)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.gateway.defaultKernel -}}
+{{- if and $kernels (not (has . $kernels)) -}}
+{{- fail (printf "gateway.defaultKernel: %q is not one of the kernelspecs the gateway serves (%s)" . (join ", " $kernels)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $kernels -}}
+{{- end }}

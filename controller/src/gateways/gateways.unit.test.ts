@@ -219,6 +219,8 @@ describe("gateway rendering", () => {
   });
 });
 
+const OPERATOR_IMAGE = "ghcr.io/elastic-jupyter/controller:0.2.0";
+
 describe("gateway status", () => {
   const available: Deployment = {
     metadata: { name: "g", generation: 2 },
@@ -228,39 +230,39 @@ describe("gateway status", () => {
   const ready = (s: ReturnType<typeof gatewayStatus>) => s.conditions!.find((c) => c.type === "Ready")!;
 
   it("is Ready when the Deployment is available and every listed kernelspec exists", () => {
-    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(["python-kubernetes"]), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
+    const s = gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedCustom, deployment: available, kernelSpecNames: new Set(["python-kubernetes"]), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
     expect(ready(s)).to.include({ status: "True", reason: "Available", observedGeneration: 1 });
     expect(s.observedGeneration).to.equal(1);
   });
 
   it("names the missing kernelspecs", () => {
-    const s = gatewayStatus({ gateway: seedCustom, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
+    const s = gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedCustom, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
     expect(ready(s)).to.include({ status: "False", reason: "KernelSpecNotFound" });
     expect(ready(s).message).to.contain("python-kubernetes");
   });
 
   it("needs the token Secret the spec names, unless auth is disabled", () => {
     const named = gateway("g", { auth: { secretName: "team-token" } });
-    const c = ready(gatewayStatus({ gateway: named, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" }));
+    const c = ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: named, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" }));
     expect(c).to.include({ status: "False", reason: "TokenSecretNotFound" });
     expect(c.message).to.contain("team-token");
     const open = gateway("g", { auth: { mode: "disable" } });
-    expect(ready(gatewayStatus({ gateway: open, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" })).reason).to.equal("Available");
+    expect(ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: open, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: false, now: "t" })).reason).to.equal("Available");
   });
 
   it("waits for the Deployment", () => {
     const notYet = { ...available, status: { ...available.status, availableReplicas: 0, conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable" }] } };
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: notYet, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentUnavailable");
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentNotFound");
+    expect(ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedElastic, deployment: notYet, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentUnavailable");
+    expect(ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedElastic, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentNotFound");
     const stale = { ...available, metadata: { ...available.metadata, generation: 3 } };
-    expect(ready(gatewayStatus({ gateway: seedElastic, deployment: stale, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentProgressing");
+    expect(ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedElastic, deployment: stale, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" })).reason).to.equal("DeploymentProgressing");
   });
 
   it("refuses a name that cannot name a Service or be a label value", () => {
     const long = gateway("g".repeat(64), {});
     const problem = nameProblem("JupyterGateway", long.metadata!.name!);
     expect(problem).to.contain("DNS label");
-    const c = ready(gatewayStatus({ gateway: long, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, invalid: { reason: "InvalidName", message: problem! }, now: "t" }));
+    const c = ready(gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: long, deployment: undefined, kernelSpecNames: new Set(), tokenSecretFound: true, invalid: { reason: "InvalidName", message: problem! }, now: "t" }));
     expect(c).to.include({ status: "False", reason: "InvalidName" });
     expect(nameProblem("JupyterGateway", "jupytergateway-elastic")).to.equal(undefined);
   });
@@ -273,9 +275,18 @@ describe("gateway status", () => {
     expect(applyFailure(new Error("ECONNREFUSED"))).to.equal(undefined);
   });
 
+  it("says when a pinned sidecar image differs from the operator's (it would not follow operator upgrades)", () => {
+    const current = (gw: ReturnType<typeof gateway>) => gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: gw, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "t" }).conditions!.find((c) => c.type === "SidecarCurrent")!;
+    expect(current(gateway("g", {}))).to.include({ status: "True", reason: "OperatorImage" });
+    expect(current(gateway("g", { sidecar: { image: OPERATOR_IMAGE } }))).to.include({ status: "True", reason: "PinnedToOperatorImage" });
+    const old = current(gateway("g", { sidecar: { image: "ghcr.io/elastic-jupyter/controller:0.1.0" } }));
+    expect(old).to.include({ status: "False", reason: "SidecarPinned" });
+    expect(old.message).to.contain("controller:0.1.0").and.contain(OPERATOR_IMAGE);
+  });
+
   it("keeps lastTransitionTime while the status holds", () => {
-    const first = gatewayStatus({ gateway: seedElastic, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
-    const again = gatewayStatus({ gateway: { ...seedElastic, status: first }, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-02T00:00:00Z" });
+    const first = gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: seedElastic, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-01T00:00:00Z" });
+    const again = gatewayStatus({ operatorSidecarImage: OPERATOR_IMAGE, gateway: { ...seedElastic, status: first }, deployment: available, kernelSpecNames: new Set(), tokenSecretFound: true, now: "2026-01-02T00:00:00Z" });
     expect(ready(again).lastTransitionTime).to.equal("2026-01-01T00:00:00Z");
   });
 });

@@ -1,6 +1,6 @@
 // The gateway pod's API access: a namespaced Role holding exactly what Enterprise Gateway (with our
 // process proxy and launcher) and the sidecar do, bound to the gateway's ServiceAccount.
-// Every rule names who needs it; gateways.test.ts performs each granted verb as that
+// Every rule names who needs it; rbac.test.ts performs each granted verb as that
 // ServiceAccount and fails if the Role grants anything it did not exercise.
 import type { PolicyRule, Role, RoleBinding } from "kubernetes-types/rbac/v1.js";
 import type { ServiceAccount } from "kubernetes-types/core/v1.js";
@@ -8,20 +8,29 @@ import type { JupyterGateway } from "@elastic-jupyter/api";
 import { GROUP, KIND, LABELS, PLURAL } from "../api.ts";
 import { MANAGED_BY, ownedMeta } from "./owned.ts";
 
-export const GATEWAY_RULES: readonly PolicyRule[] = [
-  // launch_kernel.py creates the JupyterKernel (deleting a stale one with the same kernel id
-  // first); the process proxy reads it while the kernel starts and deletes it on shutdown; the
-  // sidecar's informer lists and watches them.
-  { apiGroups: [GROUP], resources: [PLURAL.kernel], verbs: ["create", "delete", "get", "list", "watch"] },
-  // The sidecar writes each kernel's status by server-side apply (a PATCH).
-  { apiGroups: [GROUP], resources: [`${PLURAL.kernel}/status`], verbs: ["patch"] },
-  // The sidecar's informers: each kernel's kernelspec and template, and its own gateway's
-  // `kernels` list (which kernelspecs to sync).
-  { apiGroups: [GROUP], resources: [PLURAL.kernelSpec, PLURAL.kernelTemplate, PLURAL.gateway], verbs: ["list", "watch"] },
-  // The sidecar creates kernel pods, deletes lost or superseded ones, and watches them for status.
-  { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "list", "watch"] },
-  // The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory.
-  { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"] },
+/** A rule and who needs it: `why` becomes the rule's comment in the chart and its row in
+ *  docs/security/service-accounts.md; policyRules() drops it before a rule reaches the API. */
+export interface ExplainedRule extends PolicyRule {
+  why: string;
+}
+
+/** The rules as the API takes them (without `why`). */
+export function policyRules(rules: readonly ExplainedRule[]): PolicyRule[] {
+  return rules.map(({ why: _why, ...rule }) => structuredClone(rule));
+}
+
+export const GATEWAY_RULES: readonly ExplainedRule[] = [
+  {
+    apiGroups: [GROUP], resources: [PLURAL.kernel], verbs: ["create", "delete", "get", "list", "watch"],
+    why: "launch_kernel.py creates the JupyterKernel (deleting a stale one with the same kernel id first); the process proxy reads it while the kernel starts and deletes it on shutdown; the sidecar's informer lists and watches them.",
+  },
+  { apiGroups: [GROUP], resources: [`${PLURAL.kernel}/status`], verbs: ["patch"], why: "The sidecar writes each kernel's status by server-side apply (a PATCH)." },
+  {
+    apiGroups: [GROUP], resources: [PLURAL.kernelSpec, PLURAL.kernelTemplate, PLURAL.gateway], verbs: ["list", "watch"],
+    why: "The sidecar's informers: each kernel's kernelspec and template, and its own gateway's `kernels` list (which kernelspecs to sync).",
+  },
+  { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "list", "watch"], why: "The sidecar creates kernel pods, deletes lost or superseded ones, and watches them for status." },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"], why: "The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory." },
 ];
 
 export function gatewayServiceAccountName(gw: JupyterGateway): string {
@@ -43,7 +52,7 @@ export function desiredGatewayRole(gw: JupyterGateway): Role {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
     metadata: meta(gw, gw.metadata!.name!),
-    rules: structuredClone(GATEWAY_RULES) as PolicyRule[],
+    rules: policyRules(GATEWAY_RULES),
   };
 }
 
@@ -65,21 +74,55 @@ export function grantedPermissions(rules: readonly PolicyRule[]): string[] {
 }
 
 /**
- * What the operator itself needs (the chart's ClusterRole). It reads our kinds and writes their
- * status; it manages the children it creates; and because Kubernetes only lets a subject grant
- * permissions it holds (no `escalate`/`bind` needed this way), it also holds GATEWAY_RULES.
- * rbac.test.ts runs the operator with exactly these rules.
+ * What the operator itself needs: the chart's ClusterRole (generated from this list into
+ * charts/elastic-jupyter-operator/files/operator-rules.yaml), bound cluster-wide or in the one
+ * namespace it watches. It reads our kinds from its informers and writes their status; it manages
+ * the children it creates by server-side apply (PATCH, and create when the object is new); garbage
+ * collection deletes them through their owner references. Because Kubernetes only lets a subject
+ * grant permissions it holds (no `escalate`/`bind` needed this way), it also holds GATEWAY_RULES.
+ * Leader election is not here: the chart's namespaced Role grants its one Lease (leader.ts).
+ * operator-rbac.test.ts runs the operator with the chart's ServiceAccount.
  */
-export const OPERATOR_RULES: readonly PolicyRule[] = [
-  { apiGroups: [GROUP], resources: [PLURAL.gateway, PLURAL.notebook, PLURAL.kernelSpec, PLURAL.kernelTemplate], verbs: ["get", "list", "watch"] },
-  { apiGroups: [GROUP], resources: [`${PLURAL.gateway}/status`, `${PLURAL.notebook}/status`, `${PLURAL.kernelSpec}/status`, `${PLURAL.kernelTemplate}/status`], verbs: ["get", "patch", "update"] },
-  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
-  { apiGroups: [""], resources: ["services", "configmaps", "serviceaccounts"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
-  { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
-  // Token Secrets are created once and never updated; a user's own Secret is only read; patch
-  // (server-side apply) keeps the copy of a gateway's token beside a notebook in another namespace.
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create", "patch"] },
-  // Leader election.
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
-  ...GATEWAY_RULES,
+export const OPERATOR_RULES: readonly ExplainedRule[] = [
+  {
+    apiGroups: [GROUP], resources: [PLURAL.gateway, PLURAL.notebook, PLURAL.kernelSpec, PLURAL.kernelTemplate], verbs: ["list", "watch"],
+    why: "The operator's informers over the four kinds it reconciles.",
+  },
+  {
+    apiGroups: [GROUP], resources: [`${PLURAL.gateway}/status`, `${PLURAL.notebook}/status`, `${PLURAL.kernelSpec}/status`, `${PLURAL.kernelTemplate}/status`], verbs: ["patch"],
+    why: "Their status, written by server-side apply.",
+  },
+  {
+    apiGroups: ["apps"], resources: ["deployments"], verbs: ["create", "list", "patch", "watch"],
+    why: "Gateway and notebook Deployments: server-side applied and watched for their status.",
+  },
+  {
+    apiGroups: [""], resources: ["services", "configmaps"], verbs: ["create", "list", "patch", "watch"],
+    why: "Gateway and notebook Services; kernelspec, gateway-files, kernel-bootstrap and notebook server ConfigMaps: server-side applied and watched.",
+  },
+  {
+    apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "list", "patch", "watch"],
+    why: "Each gateway's Role and RoleBinding: server-side applied and watched.",
+  },
+  {
+    apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create", "delete", "list", "patch", "watch"],
+    why: "Each gateway's own ServiceAccount: server-side applied and watched; deleted when spec.serviceAccountName replaces it.",
+  },
+  {
+    apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "list", "patch", "watch"],
+    why: "Token Secrets: generated ones created once (never rewritten) and watched; a user's named Secret read by name; the copy of a gateway's token beside a notebook in another namespace applied, and deleted when the gateway stops allowing that namespace.",
+  },
+  ...GATEWAY_RULES.map((r) => ({ ...r, why: `Held to grant it on to each gateway's Role (Kubernetes lets a subject grant only what it holds). ${r.why}` })),
 ];
+
+/**
+ * Leader election (runtime/leader.ts) on its one Lease, as the operator chart's namespaced Role
+ * grants it in the release namespace: read the Lease, create it when missing (a create cannot be
+ * limited to a name), take or renew it by a PUT guarded by its resourceVersion.
+ */
+export function leaderElectionRules(leaseName: string): ExplainedRule[] {
+  return [
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"], why: "Leader election: creates its Lease when there is none (a create cannot be limited to a name)." },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [leaseName], verbs: ["get", "update"], why: "Leader election: reads its Lease and takes or renews it by a PUT guarded by the resourceVersion." },
+  ];
+}

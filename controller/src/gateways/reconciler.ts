@@ -70,7 +70,7 @@ export function gatewayController(deps: GatewayControllerDeps): ControllerSpec {
         failure = e;
       }
     }
-    const status = gatewayStatus({ gateway: gw, deployment, kernelSpecNames, tokenSecretFound, now: now().toISOString().replace(/\.\d{3}Z$/, "Z"), ...(invalid ? { invalid } : {}) });
+    const status = gatewayStatus({ gateway: gw, deployment, kernelSpecNames, tokenSecretFound, operatorSidecarImage: deps.render.sidecarImage, now: now().toISOString().replace(/\.\d{3}Z$/, "Z"), ...(invalid ? { invalid } : {}) });
     if (!sameStatus(gw.status, status)) await applyStatus(client, gw, status);
     if (failure) throw failure; // retried with backoff
     // A user's Secret is not watched (it carries none of our labels): look again now and then.
