@@ -7,7 +7,7 @@ import type { ImageMapEntry } from "../process-kubelet/image-map.ts";
 /** Images the e2e's custom resources name. Repositories matter (tags are ignored by the map). */
 export const E2E_IMAGES = {
   /** The operator's defaults (spec.image unset) are the real, pinned images. */
-  gateway: "elyra/enterprise-gateway:3.2.3",
+  gateway: "elyra/enterprise-gateway:3.3.0",
   notebook: "quay.io/jupyter/base-notebook:2026-08-24",
   /** A typical user kernel image: Python + ipykernel (+ a framework we do not need here). */
   kernel: "quay.io/jupyter/pytorch-notebook:2026-08-24",

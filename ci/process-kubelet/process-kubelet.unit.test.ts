@@ -109,7 +109,7 @@ describe("process kubelet: image map", () => {
     expect(explicit.argv).to.deep.equal(["jupyter", "lab", "--ip=127.0.0.12"]);
     expect(explicit.imageEnv).to.deep.equal({ PATH: "/venv/bin:/usr/bin", WHERE: "127.0.0.12" });
     expect(explicit.workingDir).to.equal("/");
-    const eg = processFor(map, { name: "eg", image: "elyra/enterprise-gateway:3.2.3" }, {}, vars);
+    const eg = processFor(map, { name: "eg", image: "elyra/enterprise-gateway:3.3.0" }, {}, vars);
     expect(eg.argv).to.deep.equal(["/opt/start-eg.sh", "--ip=127.0.0.12"]);
     expect(eg.workingDir).to.equal("/tmp");
     expect(processFor(map, { name: "c", image: "busybox", command: ["sh"] }, {}, vars).argv).to.deep.equal(["/usr/bin/env", "sh"]);

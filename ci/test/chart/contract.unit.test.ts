@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGatewayFiles, readKernelFiles } from "../../../controller/src/gateways/files.ts";
+import { OPERATOR_RULES, leaderElectionRules, policyRules } from "../../../controller/src/gateways/rbac.ts";
 import { OPERATOR_ENV } from "../../../controller/src/operator.ts";
 import { parseConfig } from "../../../controller/src/runtime/config.ts";
 import { repoRoot, run } from "../cluster.ts";
@@ -29,6 +30,15 @@ describe("operator chart <-> controller contract", function () {
     expect(config.metricsAddr.port).to.equal(8080);
     expect(c.ports[0].containerPort).to.equal(config.metricsAddr.port);
     expect(config.leaseName).to.equal("t-elastic-jupyter-operator");
+  });
+
+  it("grants OPERATOR_RULES (its ClusterRole) and leader election on the Lease the operator's args name (its Role)", async () => {
+    const objs = await rendered();
+    expect(objs.find((o) => o.kind === "ClusterRole").rules).to.deep.equal(policyRules(OPERATOR_RULES));
+    const config = parseConfig(objs.find((o) => o.kind === "Deployment").spec.template.spec.containers[0].args, { POD_NAME: "operator-0" });
+    const role = objs.find((o) => o.kind === "Role" && o.metadata.name.endsWith("-leader-election"));
+    expect(role.metadata.namespace).to.equal(config.leaseNamespace);
+    expect(role.rules).to.deep.equal(policyRules(leaderElectionRules(config.leaseName)));
   });
 
   it("sets every operator setting the controller reads from the environment", async () => {
@@ -95,6 +105,6 @@ describe("operator chart <-> controller contract", function () {
     const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
     expect(c.image).to.equal(`mirror.example.com/elastic-jupyter/controller:0.1.0@${digest}`);
     expect(env[OPERATOR_ENV.sidecarImage]).to.equal(c.image);
-    expect(env[OPERATOR_ENV.gatewayImage]).to.equal("mirror.example.com/elyra/enterprise-gateway:3.2.3");
+    expect(env[OPERATOR_ENV.gatewayImage]).to.equal("mirror.example.com/elyra/enterprise-gateway:3.3.0");
   });
 });

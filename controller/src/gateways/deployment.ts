@@ -15,11 +15,13 @@ import { gatewayServiceAccountName } from "./rbac.ts";
 import { TOKEN_KEY, gatewayTokenSecretName } from "./token.ts";
 
 /** A released Enterprise Gateway 3.x image (the 3.x line needs {public_key}); pin a digest with spec.image or EJ_GATEWAY_IMAGE. */
-export const DEFAULT_GATEWAY_IMAGE = "elyra/enterprise-gateway:3.2.3";
+export const DEFAULT_GATEWAY_IMAGE = "elyra/enterprise-gateway:3.3.0";
 /** Our own image at this package's version; the chart sets EJ_SIDECAR_IMAGE to the operator's image. */
 export const DEFAULT_SIDECAR_IMAGE = `ghcr.io/elastic-jupyter/controller:${controllerPackage.version}`;
 export const DEFAULT_GATEWAY_PORT = 8888;
 export const DEFAULT_RESPONSE_PORT = 8877;
+/** A memory limit, so one gateway cannot take a node's memory; EG itself stays well below it. */
+export const DEFAULT_GATEWAY_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } };
 
 /**
  * Where the gateway finds kernelspecs: /usr/local/share/jupyter is on every Linux Jupyter's data
@@ -130,7 +132,9 @@ function gatewayContainer(gw: JupyterGateway, opts: GatewayRenderOptions): Conta
     ],
     // EG serves its API spec without a token (everything else needs one): ready means serving.
     readinessProbe: { httpGet: { path: "/api/swagger.json", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
-    resources: gw.spec.resources ?? { requests: { cpu: "100m", memory: "256Mi" } },
+    // A hung gateway is restarted, but only after two minutes: a restart loses its kernels.
+    livenessProbe: { httpGet: { path: "/api/swagger.json", port: "http" }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+    resources: gw.spec.resources ?? DEFAULT_GATEWAY_RESOURCES,
     securityContext: restrictedContainerSecurity(false), // EG writes connection files under $HOME
     volumeMounts: [
       { name: "kernels", mountPath: GATEWAY_KERNELS_DIR, readOnly: true },

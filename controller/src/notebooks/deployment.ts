@@ -152,7 +152,10 @@ function notebookContainer(nb: JupyterNotebook, gateway: JupyterGateway | undefi
     ports: [{ name: "http", containerPort: notebookPort(nb), protocol: "TCP" }],
     // /api answers without auth: ready means the server is up, not that a user is logged in.
     readinessProbe: { httpGet: { path: "/api", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
-    resources: nb.spec.resources ?? { requests: { cpu: "100m", memory: "256Mi" } },
+    // A hung server is restarted after two minutes (its kernels run elsewhere and survive).
+    livenessProbe: { httpGet: { path: "/api", port: "http" }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+    // Kernels run in their own pods: the server needs little, and a limit keeps one from taking a node.
+    resources: nb.spec.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
     securityContext: restrictedContainerSecurity(false),
     volumeMounts: [{ name: "server-config", mountPath: NOTEBOOK_CONFIG_DIR, readOnly: true }],
   };

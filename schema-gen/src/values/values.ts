@@ -191,7 +191,7 @@ export interface GatewayValues extends Omit<JupyterGatewaySpec, "image" | "sidec
   name: ObjectName;
   /** The Enterprise Gateway image (stock). */
   image: ImageValues;
-  /** The sidecar container. Its image defaults to `controllerImage`, the image the operator runs, so one mirrored image covers both. */
+  /** The sidecar container. Unset image: the operator's own, so upgrading the operator upgrades every gateway's sidecar; a pinned image stays (the JupyterGateway's SidecarCurrent condition says when it differs from the operator's). */
   sidecar?: GatewaySidecar;
 }
 
@@ -393,7 +393,7 @@ export interface OperatorChartValues {
 export interface Values {
   /** Values shared with parent charts. */
   global?: GlobalValues;
-  /** The controller image: the gateway's sidecar and the `helm test` pods run it. Mirror and pin it like the operator's. */
+  /** The controller image the `helm test` pods run. The gateway's sidecar runs the operator's own image unless `gateway.sidecar.image` pins one. Mirror and pin it like the operator's. */
   controllerImage: ImageValues;
   /** The JupyterGateway the chart creates. */
   gateway: GatewayValues;
