@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once per version) the real control plane and the chart tooling from the Go module
 # proxy and PyPI: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok,
-# helm 3, helm 4, ct, yamllint and yamale. A second run finds everything cached and takes seconds.
+# helm 3, helm 4, ct, helmfile, yamllint and yamale. A second run finds everything cached and takes seconds.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mkdir -p "$EJ_CACHE"
 exec 9>"$EJ_CACHE/.build.lock"; flock 9   # two concurrent callers build once
@@ -90,6 +90,20 @@ build_ct() { # out
   mkdir -p "$1/../etc" && cp "$src/etc/chart_schema.yaml" "$src/etc/lintconf.yaml" "$1/../etc/"
 }
 
+build_helmfile() { # out
+  # helmfile's go.mod replaces some k8s.io modules, so `go install` refuses it; a wrapper module
+  # carries the same replaces (read from helmfile's own go.mod).
+  local hmod; hmod=$(go mod download -json "github.com/helmfile/helmfile@$HELMFILE_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  {
+    printf 'module local/helmfile-build\n\n'; grep -E '^go [0-9.]+$' "$hmod"; echo
+    echo "require github.com/helmfile/helmfile $HELMFILE_VERSION"; echo
+    sed -n '/^replace (/,/^)/p' "$hmod"; grep -E '^replace [^(]' "$hmod" || true
+  } > go.mod
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/helmfile/helmfile"\n' > tools.go
+  go mod tidy
+  go build -trimpath -ldflags "-s -w -X go.szostok.io/version.version=$HELMFILE_VERSION" -o "$1/helmfile" github.com/helmfile/helmfile
+}
+
 build_pytools() { # out
   python3 -m venv "$1/../venv"
   "$1/../venv/bin/pip" install --quiet "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION"
@@ -103,4 +117,5 @@ timed kwok "$KWOK_VERSION" build_goinstall "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERS
 timed helm "$HELM3_VERSION" build_goinstall "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION"
 timed helm "$HELM4_VERSION" build_goinstall "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION"
 timed ct "$CT_VERSION" build_ct
+timed helmfile "$HELMFILE_VERSION" build_helmfile
 log "all tools ready in $((SECONDS - started)) s (cache: $EJ_CACHE)"

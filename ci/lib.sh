@@ -14,7 +14,7 @@ tool_dir() { echo "$EJ_CACHE/$1-$2/bin"; }
 
 # The bin directories of every pinned tool, for PATH.
 tools_path() {
-  local p="$(tool_dir kubernetes "$KUBERNETES_VERSION"):$(tool_dir etcd "$ETCD_VERSION"):$(tool_dir kwok "$KWOK_VERSION"):$(tool_dir ct "$CT_VERSION"):$(tool_dir pytools "$YAMLLINT_VERSION-$YAMALE_VERSION")"
+  local p="$(tool_dir kubernetes "$KUBERNETES_VERSION"):$(tool_dir etcd "$ETCD_VERSION"):$(tool_dir kwok "$KWOK_VERSION"):$(tool_dir ct "$CT_VERSION"):$(tool_dir helmfile "$HELMFILE_VERSION"):$(tool_dir pytools "$YAMLLINT_VERSION-$YAMALE_VERSION")"
   echo "$p:$(tool_dir helm "$HELM3_VERSION")"
 }
 helm3_bin() { echo "$(tool_dir helm "$HELM3_VERSION")/helm"; }

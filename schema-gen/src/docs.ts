@@ -10,7 +10,7 @@ function typeOf(s: Schema): string {
   if (s.intOrString || (Array.isArray(s.type) && s.type.includes("string"))) return "integer \\| string";
   if (s.enum) return s.enum.map((v: unknown) => `\`${JSON.stringify(v)}\``).join(" \\| ");
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
-  if (s.type === "array") return `[]${s.items ? typeOf(s.items) : "any"}`;
+  if (s.type === "array") return `[]${!s.items ? "any" : s.items.anyOf ? `(${typeOf(s.items)})` : typeOf(s.items)}`;
   if (s.type === "object" && !s.properties && typeof s.additionalProperties === "object") {
     const v = s.additionalProperties as Schema;
     return Object.keys(v).length === 0 ? "object (free-form)" : `map[string]${typeOf(v)}`;
@@ -101,7 +101,7 @@ export function valuesReference(values: Schema, notice: string, chartDir = "char
     `<!-- ${notice} -->`,
     `# Chart values reference: ${chartDir.split("/").pop()}`,
     "",
-    `Values of \`${chartDir}\`, checked by its \`values.schema.json\`: every object the chart owns is closed, so a misspelt key is an error.`,
+    `Values of \`${chartDir}\`, checked by its \`values.schema.json\`: every object the chart owns is closed, so a misspelt key is an error, and Helm prints what to write instead next to it (the key's spelling, the place where it belongs, or our counterpart of a zero-to-jupyterhub or Enterprise Gateway chart key).`,
     ...(values.properties?.gateway ? ["`gateway`, `notebooks[]`, `kernelSpecs[]` and `kernelTemplates[]` reuse the custom resources' spec types (see [api.md](api.md))."] : []),
     "Fields typed `core/v1.*` are Kubernetes' own types.",
     "",

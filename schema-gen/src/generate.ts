@@ -14,6 +14,7 @@ import { apiReference, valuesReference } from "./docs.ts";
 import { podLabelSets, podLabelsHelpers } from "./labels.ts";
 import { EXTRA_TAGS, type Schema, toStructural, toValuesSchema } from "./postprocess.ts";
 import { operatorRulesYaml } from "./rbac.ts";
+import { valuesSchemaJson } from "./values/hints.ts";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CHART_DIR = "charts/elastic-jupyter";
@@ -152,7 +153,7 @@ export function generateAll(): Map<string, string> {
       title: chart.title,
       ...toValuesSchema(rawValues),
     };
-    files.set(`${chart.dir}/values.schema.json`, `${JSON.stringify(values, null, 2)}\n`);
+    files.set(`${chart.dir}/values.schema.json`, valuesSchemaJson(values));
     files.set(chart.doc, valuesReference(rawValues, GENERATED_NOTICE, chart.dir));
   }
 

@@ -1,6 +1,7 @@
 // Turns ts-json-schema-generator output into (a) structural OpenAPI v3 schemas the API server
 // accepts in a CRD and (b) draft-07 schemas for Helm's values.schema.json. Pure functions: the
 // generator's JSON in, new JSON out; every rule that cannot be expressed fails with the path.
+import { withHints } from "./values/hints.ts";
 
 /** A JSON Schema node as the generator emits it (open: generators and tags add keys). */
 export type Schema = { [key: string]: any };
@@ -156,9 +157,14 @@ export function toStructural(input: Schema, walk: Walk = { path: "", inCore: fal
  * our own objects are closed and a typo is an error). Kubernetes core types stay open and lose
  * their descriptions, as in the CRDs; every one of our own keys must carry a description. CEL
  * rules are dropped here: Helm cannot run them, and the API server checks them when the chart's
- * custom resources are applied.
+ * custom resources are applied. Closed objects get hints (values/hints.ts): a refused key comes
+ * with what to write instead.
  */
-export function toValuesSchema(input: Schema, walk: Walk = { path: "", inCore: false }): Schema {
+export function toValuesSchema(input: Schema): Schema {
+  return withHints(valuesNode(input, { path: "", inCore: false }));
+}
+
+function valuesNode(input: Schema, walk: Walk): Schema {
   const node: Schema = { ...input };
   const { path } = walk;
   if ("$ref" in node) fail(path, `unexpected $ref ${node.$ref}`);
@@ -187,24 +193,24 @@ export function toValuesSchema(input: Schema, walk: Walk = { path: "", inCore: f
         for (const name of Object.keys(v).sort()) {
           const child = v[name] as Schema;
           if (!inCore && child.description === undefined) fail(`${path}.${name}`, "every values key needs a description (JSDoc)");
-          props[name] = toValuesSchema(child, { path: `${path}.${name}`, inCore, propertyName: name });
+          props[name] = valuesNode(child, { path: `${path}.${name}`, inCore, propertyName: name });
         }
         out.properties = props;
         break;
       }
       case "additionalProperties":
-        if (typeof v === "object") out.additionalProperties = toValuesSchema(v, { path: `${path}[*]`, inCore });
+        if (typeof v === "object") out.additionalProperties = valuesNode(v, { path: `${path}[*]`, inCore });
         // Kubernetes' own types stay open: the API server validates them, and a newer field
         // than kubernetes-types knows must not be a values error.
         else if (!(inCore && v === false)) out.additionalProperties = v;
         break;
       case "items":
-        out.items = toValuesSchema(v, { path: `${path}[*]`, inCore });
+        out.items = valuesNode(v, { path: `${path}[*]`, inCore });
         break;
       case "anyOf": case "oneOf": case "allOf": {
         // `T | undefined` in an index signature comes out as anyOf [{not: {}}, T]: keep T only.
         const branches = (v as Schema[]).filter((b) => !(b.not && Object.keys(b.not).length === 0 && Object.keys(b).length === 1));
-        const mapped = branches.map((b, i) => toValuesSchema(b, { path: `${path}<${i}>`, inCore }));
+        const mapped = branches.map((b, i) => valuesNode(b, { path: `${path}<${i}>`, inCore }));
         if (mapped.length === 1 && k === "anyOf") Object.assign(out, mapped[0]);
         else out[k] = mapped;
         break;

@@ -8,7 +8,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { repoRoot, run, tempFile } from "../../ci/test/cluster.ts";
+import { KUBE_VERSION } from "../../ci/test/chart/helm.ts";
 import { CHART_DIR, OPERATOR_CHART_DIR } from "./generate.ts";
+import { HINT_MARK } from "./values/hints.ts";
 
 /** The pinned helm binaries, where ci/lib.sh (helm3_bin, helm4_bin) puts them. */
 function helmBinaries(): Record<string, string> {
@@ -56,7 +58,7 @@ const richValues: Record<ChartName, object> = {
       watchNamespace: "team-a",
       metrics: { enabled: true, port: 9090, serviceMonitor: { enabled: false, interval: "30s", labels: { release: "prom" } } },
     },
-    defaults: { gatewayImage: { repository: "elyra/enterprise-gateway", tag: "3.2.3" }, notebookImage: { repository: "jupyter/base-notebook" } },
+    defaults: { gatewayImage: { repository: "elyra/enterprise-gateway", tag: "3.3.0" }, notebookImage: { repository: "jupyter/base-notebook" } },
     networkPolicy: { enabled: true, apiServer: { cidrs: ["10.0.0.1/32"], ports: [6443] }, extraEgress: [{ to: [{ ipBlock: { cidr: "10.1.0.0/16" } }] }] },
     imagePullSecrets: ["regcred"],
     custom: { myTeam: { anything: true } },
@@ -89,6 +91,37 @@ const richValues: Record<ChartName, object> = {
   },
 };
 
+async function render(helm: string, chart: string, valuesFiles: string[]): Promise<Outcome> {
+  const r = await run(helm, ["template", "t", chart, "--namespace", "team-a", "--kube-version", KUBE_VERSION, ...valuesFiles.flatMap((f) => ["-f", f])]);
+  return { code: r.code, output: r.stdout + r.stderr };
+}
+
+/** What Helm's schema errors say, by JSON pointer: the keys it refused and the hints it printed for them. */
+interface SchemaComplaints { refused: string[]; hinted: Map<string, string>; others: string[] }
+
+function schemaComplaints(output: string): SchemaComplaints {
+  const out: SchemaComplaints = { refused: [], hinted: new Map(), others: [] };
+  for (const line of output.split("\n")) {
+    const m = /at '([^']*)': (.*)$/.exec(line);
+    if (!m) continue;
+    const [, at, what] = m as unknown as [string, string, string];
+    const refused = /^additional properties (.*) not allowed$/.exec(what);
+    const hint = /^properties '(.*)' required, if '([^']*)' exists$/.exec(what);
+    if (refused) out.refused.push(...[...refused[1]!.matchAll(/'([^']*)'/g)].map((k) => `${at}/${k[1]}`));
+    else if (hint) out.hinted.set(`${at}/${hint[2]}`, hint[1]!);
+    // Wrappers around nested errors, and a missing property, which names what to write.
+    else if (!/^(validation failed|'anyOf' failed|missing propert(y|ies) '.*')$/.test(what)) out.others.push(line.trim());
+  }
+  return out;
+}
+
+/** Values files platform teams wrote from other charts' habits, and the same files after following the hints. */
+const REFUSED = join(repoRoot, "examples/values/refused");
+const habitFiles = [
+  { name: "zero-to-jupyterhub habits", file: "z2jh-habits.yaml", refuses: ["/singleuser", "/hub", "/proxy", "/imagePullSecret", "/scheduling", "/cull", "/kernelSpecs/0/kubespawner_override", "/kernelSpecs/0/display_name", "/kernelSpecs/1/cpu"] },
+  { name: "Enterprise Gateway chart habits", file: "eg-chart-habits.yaml", refuses: ["/image", "/imagePullPolicy", "/deployment", "/service", "/kernel", "/kernelspecs", "/kip", "/logLevel", "/kernelSpecs/1/argv", "/kernelSpecs/1/metadata"] },
+];
+
 interface InvalidValues { chart: ChartName; what: string; values: object; /** must appear in helm's output */ names: string }
 
 const invalid: InvalidValues[] = [
@@ -115,7 +148,9 @@ const invalid: InvalidValues[] = [
   { chart: "team", what: "notebook name not a DNS name", values: { notebooks: [{ name: "Bad_Name" }] }, names: "'/notebooks/0/name'" },
   { chart: "team", what: "kernelTemplate without template", values: { kernelTemplates: [{ name: "t" }] }, names: "missing property 'template'" },
   { chart: "team", what: "networkPolicy.enabled a number", values: { networkPolicy: { enabled: 1 } }, names: "'/networkPolicy/enabled'" },
-  { chart: "team", what: "imagePullSecrets as objects", values: { imagePullSecrets: [{ name: "regcred" }] }, names: "'/imagePullSecrets/0'" },
+  { chart: "team", what: "an imagePullSecrets entry neither a name nor {name}", values: { imagePullSecrets: [{ secret: "regcred" }] }, names: "'/imagePullSecrets/0'" },
+  { chart: "team", what: "a misspelt key names the right one", values: { kernelspecs: [] }, names: "properties '→ write kernelSpecs (keys are case-sensitive)" },
+  { chart: "team", what: "a misplaced key names its place", values: { defaultKernel: "python-kubernetes" }, names: "properties '→ defaultKernel belongs under gateway' required, if 'defaultKernel' exists" },
   { chart: "team", what: "global.imageRegistry not a host", values: { global: { imageRegistry: "not a registry!" } }, names: "'/global/imageRegistry'" },
 ];
 
@@ -133,6 +168,56 @@ describe("values.schema.json on Helm 3 and Helm 4", function () {
       });
     }
   }
+
+  describe("values files written from other charts' habits: refused in one round, every refusal saying what to write", () => {
+    for (const h of habitFiles) {
+      it(`${h.name} (examples/values/refused/${h.file})`, async () => {
+        for (const [name, helm] of Object.entries(helms)) {
+          for (const r of [await lint(helm, charts.team, join(REFUSED, h.file)), await render(helm, charts.team, [join(REFUSED, h.file)])]) {
+            expect(r.code, `${name} accepted it`).to.not.equal(0);
+            const c = schemaComplaints(r.output);
+            expect(c.refused, `${name}: ${r.output}`).to.include.members(h.refuses);
+            for (const key of c.refused) expect(c.hinted.get(key), `${name}: no hint for ${key}:\n${r.output}`).to.match(new RegExp(`^${HINT_MARK}`));
+            expect(c.others, `${name}: errors that name no fix`).to.deep.equal([]);
+          }
+        }
+      });
+      it(`${h.name}, the hints followed (${h.file.replace(".yaml", ".fixed.yaml")}), passes: nothing was left for a second round`, async () => {
+        const fixed = join(REFUSED, h.file.replace(".yaml", ".fixed.yaml"));
+        for (const [name, helm] of Object.entries(helms)) {
+          for (const r of [await lint(helm, charts.team, fixed), await render(helm, charts.team, [fixed])]) expect(r.code, `${name}: ${r.output}`).to.equal(0);
+        }
+      });
+    }
+  });
+
+  it("the chart's own checks (names of served kernelspecs) report every problem of a file at once, on both Helm versions", async () => {
+    const f = tempFile("values.yaml", stringify({ gateway: { kernels: ["python-kubernetes", "pyhton", "gpu"], defaultKernel: "python" } }));
+    for (const [name, helm] of Object.entries(helms)) {
+      const r = await render(helm, charts.team, [f]);
+      expect(r.code, `${name} accepted it`).to.not.equal(0);
+      for (const problem of ['gateway.kernels: "pyhton"', 'gateway.kernels: "gpu"', 'gateway.defaultKernel: "python"']) expect(r.output, name).to.include(problem);
+    }
+  });
+
+  describe("image pull Secrets as names or as {name: ...}", () => {
+    const asNames = { team: { imagePullSecrets: ["regcred", "mirror"], kernelSpecs: [{ name: "py", language: "python", image: "x", imagePullSecrets: ["gpu-registry"] }] }, operator: { imagePullSecrets: ["regcred", "mirror"] } };
+    const asRefs = { team: { imagePullSecrets: [{ name: "regcred" }, { name: "mirror" }], kernelSpecs: [{ name: "py", language: "python", image: "x", imagePullSecrets: [{ name: "gpu-registry" }] }] }, operator: { imagePullSecrets: [{ name: "regcred" }, { name: "mirror" }] } };
+    const mixed = { team: { imagePullSecrets: ["regcred", { name: "mirror" }], kernelSpecs: [{ name: "py", language: "python", image: "x", imagePullSecrets: [{ name: "gpu-registry" }, "regcred"] }] }, operator: { imagePullSecrets: [{ name: "regcred" }, "mirror"] } };
+    for (const chartName of ["team", "operator"] as const) {
+      it(`${chartName} chart: names, {name} objects and a mix render identical manifests on both Helm versions`, async () => {
+        for (const [name, helm] of Object.entries(helms)) {
+          const [n, o, m] = await Promise.all([asNames, asRefs, mixed].map((v) => render(helm, charts[chartName], [tempFile("values.yaml", stringify(v[chartName]))]))) as [Outcome, Outcome, Outcome];
+          for (const r of [n, o, m]) expect(r.code, `${name}: ${r.output}`).to.equal(0);
+          expect(o.output, `${name}: {name} objects`).to.equal(n.output);
+          expect(m.output, `${name}: a mix`).to.equal(n.output);
+          const podSpecSecrets = [...n.output.matchAll(/imagePullSecrets:\n((?:\s*- name: .*\n)+)/g)].map((x) => x[1]!.replace(/\s+/g, " ").trim());
+          expect(podSpecSecrets.length, `${name}: pods with pull Secrets`).to.be.greaterThan(0);
+          for (const list of podSpecSecrets) expect(list, name).to.match(/^- name: regcred - name: mirror( - name: gpu-registry)?$/);
+        }
+      });
+    }
+  });
 
   describe(`rejects ${invalid.length} invalid values files on both Helm versions, naming the key`, () => {
     for (const c of invalid) {

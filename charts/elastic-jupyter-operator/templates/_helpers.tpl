@@ -33,13 +33,26 @@ app.kubernetes.io/component: operator
 
 {{- define "ejo.operator.image" -}}{{ include "ejo.image" (dict "image" .Values.operator.image "root" .) }}{{- end }}
 
+{{- /*
+  Image pull Secrets as a pod spec lists them (`- name: x`), from a values list whose entries are
+  names or `{name: x}` (users bring both forms from other charts; they mean the same). A Secret
+  listed twice is listed once, where it first appears.
+*/}}
+{{- define "ejo.pullSecrets" -}}
+{{- $items := list -}}
+{{- range . -}}
+{{- $name := . -}}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end -}}
+{{- if not (has (dict "name" $name) $items) }}{{ $items = append $items (dict "name" $name) }}{{ end -}}
+{{- end -}}
+{{- toYaml $items -}}
+{{- end }}
+
 {{- /* `imagePullSecrets:` with the list, or nothing. */}}
 {{- define "ejo.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets -}}
+{{- with concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) -}}
 imagePullSecrets:
-{{- range . }}
-  - name: {{ . | quote }}
-{{- end }}
+  {{- include "ejo.pullSecrets" . | nindent 2 }}
 {{- end -}}
 {{- end }}
 

@@ -18,7 +18,7 @@
 {{- define "ej.gateway.serviceAccountName" -}}
 {{- if .Values.gateway.serviceAccountName -}}
 {{- .Values.gateway.serviceAccountName -}}
-{{- else if .Values.imagePullSecrets -}}
+{{- else if include "ej.chartPullSecrets" . | fromJsonArray -}}
 {{- .Values.gateway.name }}-gateway
 {{- end -}}
 {{- end }}

@@ -50,3 +50,49 @@
     - protocol: TCP
       port: 53
 {{- end }}
+
+{{- /*
+  Egress a component's egressAllowRules allow (zero-to-jupyterhub's shape): pass the rules dict.
+  dns defaults to true, so a values file that sets none keeps name resolution.
+*/}}
+{{- define "ej.netpol.egressAllowRules" -}}
+{{- $r := . | default dict -}}
+{{- if or (not (hasKey $r "dns")) $r.dns -}}
+{{ include "ej.netpol.dnsEgress" . }}
+{{- end }}
+{{- if $r.nonPrivateIPs }}
+- to:
+    - ipBlock:
+        cidr: "0.0.0.0/0"
+        except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
+{{- end }}
+{{- if $r.privateIPs }}
+- to:
+    - ipBlock:
+        cidr: "10.0.0.0/8"
+    - ipBlock:
+        cidr: "172.16.0.0/12"
+    - ipBlock:
+        cidr: "192.168.0.0/16"
+{{- end }}
+{{- end }}
+
+{{- /* Notebooks in the other namespaces the gateway serves (gateway.allowedNamespaces; "*": all). */}}
+{{- define "ej.netpol.allowedNotebookPeers" -}}
+{{- with .Values.gateway.allowedNamespaces -}}
+- namespaceSelector:
+    {{- if has "*" . }} {}
+    {{- else }}
+    matchExpressions:
+      - key: "kubernetes.io/metadata.name"
+        operator: "In"
+        values:
+          {{- range . }}
+          - {{ . | quote }}
+          {{- end }}
+    {{- end }}
+  podSelector:
+    matchLabels:
+      {{- include "ej.netpol.notebookPodLabels" $ | nindent 6 }}
+{{- end }}
+{{- end }}

@@ -41,13 +41,31 @@ app.kubernetes.io/component: {{ .component | quote }}
 
 {{- define "ej.controllerImage" -}}{{ include "ej.image" (dict "image" .Values.controllerImage "root" .) }}{{- end }}
 
-{{- /* `imagePullSecrets:` with the list, or nothing; use as {{- with include "ej.imagePullSecrets" . }} {{- . | nindent N }} {{- end }}. */}}
-{{- define "ej.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets -}}
-imagePullSecrets:
-{{- range . }}
-  - name: {{ . | quote }}
+{{- /*
+  Image pull Secrets as a pod spec lists them (`- name: x`), from a values list whose entries are
+  names or `{name: x}` (users bring both forms from other charts; they mean the same). A Secret
+  listed twice (say chart-wide and again on a kernelspec) is listed once, where it first appears.
+*/}}
+{{- define "ej.pullSecrets" -}}
+{{- $items := list -}}
+{{- range . -}}
+{{- $name := . -}}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end -}}
+{{- if not (has (dict "name" $name) $items) }}{{ $items = append $items (dict "name" $name) }}{{ end -}}
+{{- end -}}
+{{- toYaml $items -}}
 {{- end }}
+
+{{- /* `imagePullSecrets:` with the list, or nothing; use as {{- with include "ej.imagePullSecrets" . }} {{- . | nindent N }} {{- end }}. */}}
+{{- /* The pull Secrets every pod of the chart gets, as JSON: global.imagePullSecrets, then imagePullSecrets. */}}
+{{- define "ej.chartPullSecrets" -}}
+{{- concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) | toJson -}}
+{{- end }}
+
+{{- define "ej.imagePullSecrets" -}}
+{{- with include "ej.chartPullSecrets" . | fromJsonArray -}}
+imagePullSecrets:
+  {{- include "ej.pullSecrets" . | nindent 2 }}
 {{- end -}}
 {{- end }}
 
@@ -91,17 +109,48 @@ capabilities:
 {{- $names := list -}}
 {{- range .Values.kernelSpecs }}{{ $names = append $names .name }}{{ end -}}
 {{- $kernels := .Values.gateway.kernels | default $names -}}
+{{- /* Every problem in one failure, so a values file is fixed in one round. */ -}}
+{{- $problems := list -}}
 {{- if $names -}}
 {{- range $kernels -}}
 {{- if not (has . $names) -}}
-{{- fail (printf "gateway.kernels: %q is not one of kernelSpecs[].name (%s); list only those, or leave gateway.kernels unset to serve them all" . (join ", " $names)) -}}
+{{- $problems = append $problems (printf "gateway.kernels: %q is not one of kernelSpecs[].name (%s); list only those, or leave gateway.kernels unset to serve them all" . (join ", " $names)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- with .Values.gateway.defaultKernel -}}
 {{- if and $kernels (not (has . $kernels)) -}}
-{{- fail (printf "gateway.defaultKernel: %q is not one of the kernelspecs the gateway serves (%s)" . (join ", " $kernels)) -}}
+{{- $problems = append $problems (printf "gateway.defaultKernel: %q is not one of the kernelspecs the gateway serves (%s)" . (join ", " $kernels)) -}}
 {{- end -}}
 {{- end -}}
+{{- with $problems }}{{ fail (join "\n" .) }}{{ end -}}
 {{- toJson $kernels -}}
+{{- end }}
+
+{{- /*
+  A kernel image written in full (kernelSpecs[].image), with its registry replaced by
+  global.imageRegistry when that is set: (dict "image" "docker.io/org/img:tag" "root" $). The first
+  path component is a registry when it has a "." or ":" or is "localhost" (Docker's rule).
+*/}}
+{{- define "ej.kernelImage" -}}
+{{- $registry := "" -}}
+{{- if .root.Values.global }}{{ $registry = .root.Values.global.imageRegistry | default "" }}{{ end -}}
+{{- if not $registry -}}
+{{- .image -}}
+{{- else -}}
+{{- $parts := splitn "/" 2 .image -}}
+{{- $first := $parts._0 -}}
+{{- if and $parts._1 (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- printf "%s/%s" $registry $parts._1 -}}
+{{- else -}}
+{{- printf "%s/%s" $registry .image -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{- /* "true" when a resources block limits a GPU-count resource (as the controller reads GPUs from it). */}}
+{{- define "ej.gpuInLimits" -}}
+{{- range $name, $_ := (. | default dict).limits -}}
+{{- if regexMatch "^(nvidia\\.com/(gpu|gpu\\.shared|mig-.+)|amd\\.com/gpu|volcano\\.sh/vgpu-number|aliyun\\.com/gpu-count)$" $name }}true{{ end -}}
+{{- end -}}
 {{- end }}

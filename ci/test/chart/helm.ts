@@ -76,7 +76,3 @@ export function copyChart(chart: string): string {
   return dir;
 }
 
-export function setChartVersion(dir: string, version: string): void {
-  const p = join(dir, "Chart.yaml");
-  writeFileSync(p, readFileSync(p, "utf8").replace(/^version: .*$/m, `version: ${version}`));
-}

@@ -1,6 +1,7 @@
 // The team chart's NetworkPolicies allow exactly the documented flows: notebook -> gateway (HTTP
 // port), gateway -> kernels (the kernel port range), kernels -> gateway (response port), gateway ->
-// API server, notebooks -> DNS, anyone -> notebooks, test pods -> gateway and notebooks.
+// API server, notebooks and kernels -> DNS, anyone -> notebooks, test pods -> gateway and notebooks;
+// egressAllowRules, ingressFrom and the gateway's allowedNamespaces narrow or widen them.
 // `helm template` only; the API server accepting them is render.test.ts's job.
 import { expect } from "chai";
 import { HELMS, TEAM_CHART, objects, template } from "./helm.ts";
@@ -37,11 +38,35 @@ describe("team chart NetworkPolicies", function () {
     expect(g.egress).to.have.length(2);
   });
 
-  it("kernels: in from the gateway on the port range only; out to the gateway's response port only", async () => {
+  const dns = { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] };
+
+  it("kernels: in from the gateway on the port range only; out to the gateway's response port and DNS only", async () => {
     const k = (await policies()).kernel;
     expect(k.podSelector.matchLabels).to.deep.equal(kernelPods);
     expect(k.ingress).to.deep.equal([{ from: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: "TCP", port: 40000, endPort: 41000 }] }]);
-    expect(k.egress).to.deep.equal([{ to: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: "TCP", port: 8877 }] }]);
+    expect(k.egress).to.deep.equal([{ to: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: "TCP", port: 8877 }] }, dns]);
+  });
+
+  it("egressAllowRules widen and narrow kernels' and notebooks' egress (the internet without the metadata server; private ranges; no DNS)", async () => {
+    const p = await policies(["--set", "networkPolicy.kernel.egressAllowRules.nonPrivateIPs=true", "--set", "networkPolicy.kernel.egressAllowRules.privateIPs=true",
+      "--set", "networkPolicy.notebook.egressAllowRules.dns=false", "--set", "networkPolicy.kernel.egressAllowRules.dns=false"]);
+    expect(p.kernel.egress.slice(1)).to.deep.equal([
+      { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"] } }] },
+      { to: [{ ipBlock: { cidr: "10.0.0.0/8" } }, { ipBlock: { cidr: "172.16.0.0/12" } }, { ipBlock: { cidr: "192.168.0.0/16" } }] },
+    ]);
+    expect(p.notebook.egress, "only the gateway").to.have.length(1);
+  });
+
+  it("narrows who reaches notebooks, and admits notebooks of the namespaces the gateway serves", async () => {
+    const p = await policies(["--set", "networkPolicy.notebook.ingressFrom[0].podSelector.matchLabels.app=ingress-nginx", "--set", "gateway.allowedNamespaces={team-b,team-c}"]);
+    expect(p.notebook.ingress).to.deep.equal([{ ports: [{ protocol: "TCP", port: 8888 }], from: [{ podSelector: { matchLabels: { app: "ingress-nginx" } } }] }]);
+    expect(p.gateway.ingress[0].from[2]).to.deep.equal({
+      namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["team-b", "team-c"] }] },
+      podSelector: { matchLabels: notebookPods },
+    });
+    const all = await policies(["--set", "gateway.allowedNamespaces={*}"]);
+    expect(all.gateway.ingress[0].from[2]).to.deep.equal({ namespaceSelector: {}, podSelector: { matchLabels: notebookPods } });
+    expect((await policies()).gateway.ingress[0].from, "its own namespace only by default").to.have.length(2);
   });
 
   it("notebooks: in on their port; out to the gateway's port and DNS", async () => {
@@ -57,7 +82,7 @@ describe("team chart NetworkPolicies", function () {
       "--set", "networkPolicy.kernel.extraEgress[0].ports[0].port=443"]);
     expect(p.gateway.ingress[0].ports).to.deep.equal([{ protocol: "TCP", port: 9000 }]);
     expect(p.kernel.ingress[0].ports, "any TCP port").to.deep.equal([{ protocol: "TCP" }]);
-    expect(p.kernel.egress).to.deep.equal([{ to: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: "TCP", port: 9001 }] }, { ports: [{ port: 443 }] }]);
+    expect(p.kernel.egress).to.deep.equal([{ to: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: "TCP", port: 9001 }] }, dns, { ports: [{ port: 443 }] }]);
     expect(await policies(["--set", "networkPolicy.enabled=false"])).to.deep.equal({});
   });
 });

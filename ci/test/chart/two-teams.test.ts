@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { freshNamespace, getJson, kubectl, kubectlOk, run, waitFor } from "../cluster.ts";
-import { startController, type ControllerProcess } from "../../../controller/src/testing/controller-process.ts";
+import type { ControllerProcess } from "../../../controller/src/testing/controller-process.ts";
 import { serviceAccountKubeconfig, startSidecar, waitForReady } from "../../../controller/src/gateways/operator-harness.ts";
-import { HELMS, TEAM_CHART, helm, helmOk, installOperator } from "./helm.ts";
+import { HELMS, TEAM_CHART, helm, helmOk } from "./helm.ts";
+import { startChartOperator, type ChartOperator } from "./chart-operator.ts";
 
 const API = "kubeflow.tkestack.io/v1alpha1";
 const GATEWAY = "enterprise-gateway"; // the team chart's default gateway name
@@ -34,6 +35,7 @@ function teamValues(extra: Record<string, unknown> = {}): string {
 describe("two teams under one operator: nothing of team A reaches team B", function () {
   this.timeout(600_000);
   let opNs: string, a: string, b: string;
+  let chartOperator: ChartOperator;
   let operator: ControllerProcess;
   const sidecars: ControllerProcess[] = [];
   const release = "tenants-op";
@@ -42,22 +44,8 @@ describe("two teams under one operator: nothing of team A reaches team B", funct
   before(async () => {
     [opNs, a, b] = [await freshNamespace("tenants-op"), await freshNamespace("team-a"), await freshNamespace("team-b")];
     for (const ns of [a, b]) await kubectlOk(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted"]);
-    await installOperator(HELMS.helm3, release, opNs);
-    // The chart's operator pod sits on a fake node; this process is the operator, with the chart's
-    // ServiceAccount and the lease the chart's Deployment names.
-    const deployment = (await getJson<any>(["-n", opNs, "get", "deployment", "-l", "app.kubernetes.io/component=operator"])).items[0];
-    const container = deployment.spec.template.spec.containers[0];
-    const args: string[] = container.args.filter((x: string) => /^--(lease-name|lease-namespace)=/.test(x));
-    const sa = deployment.spec.template.spec.serviceAccountName as string;
-    const policy = container.env.find((e: { name: string }) => e.name === "EJ_KERNEL_POD_POLICY")?.value ?? "";
-    operator = startController([
-      "--role", "operator", "--kubeconfig", await serviceAccountKubeconfig(opNs, sa), "--leader-elect=true", ...args,
-      "--metrics-addr", "127.0.0.1:0", "--log-level", "debug",
-    ], { EJ_KERNEL_POD_POLICY: policy, POD_NAME: "tenants-test" });
-    await waitFor("the operator to run", async () => {
-      if (operator.child.exitCode !== null) throw new Error(`operator exited; log: ${operator.logFile}`);
-      return operator.lines.some((l) => l.msg === "running");
-    }, 30_000);
+    chartOperator = await startChartOperator(release, opNs);
+    operator = chartOperator.process;
     for (const ns of [a, b]) await helmOk(HELMS.helm3, ["install", "team", TEAM_CHART, "--namespace", ns, "-f", teamValues()]);
     for (const ns of [a, b]) await waitForReady("jupytergateway", ns, GATEWAY, "True", undefined, 120_000);
     for (const ns of [a, b]) sidecars.push(await startSidecar(ns, GATEWAY, mkdtempSync(join(tmpdir(), "ej-kernels-"))));
@@ -65,9 +53,8 @@ describe("two teams under one operator: nothing of team A reaches team B", funct
 
   after(async () => {
     for (const s of sidecars) await s.stop();
-    expect(await operator?.stop(), `operator exit code (log: ${operator?.logFile})`).to.equal(0);
+    expect(await chartOperator?.stop(), `operator exit code (log: ${operator?.logFile})`).to.equal(0);
     for (const ns of [a, b]) if (ns) await helm(HELMS.helm3, ["uninstall", "team", "--namespace", ns]);
-    if (opNs) await helm(HELMS.helm3, ["uninstall", release, "--namespace", opNs]);
     for (const ns of [opNs, a, b]) if (ns) await kubectl(["delete", "namespace", ns, "--wait=false"]);
   });
 

@@ -1,31 +1,29 @@
 // Upgrading the operator chart from the previous version: users' custom resources survive, the
 // CRDs gain the new version's fields, and uninstalling leaves CRDs and resources in place.
 //
-// The previous version: no earlier release of this chart installed CRDs (0.1.0 was a skeleton),
-// so the test derives it from the current chart: version 0.1.0, with CRDs that lack fields this
-// version has (JupyterKernelSpec spec.gpu and spec.cullIdleTimeout, JupyterGateway spec.sidecar).
-// What is exercised is real: Helm upgrading CRD templates on the API server, and the keep policy.
-// Once a release with CRD templates exists, derive the previous chart from its git tag instead.
+// The previous version is the real one: chart 0.2.0 as it landed (PREVIOUS.commit), taken from
+// git history, whose CRDs lack this version's fields (JupyterKernelSpec spec.allowedImages and
+// spec.nodeSelector, JupyterGateway spec.allowedNamespaces).
 import { expect } from "chai";
-import { readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { freshNamespace, getJson, kubectl, kubectlOk, repoRoot } from "../cluster.ts";
-import { HELMS, OPERATOR_CHART, copyChart, helm, helmOk, setChartVersion } from "./helm.ts";
+import { HELMS, OPERATOR_CHART, copyChart, helm, helmOk } from "./helm.ts";
 
-/** Removes spec.properties.<field> from the chart copy's CRD file for `plural`. */
-function dropSpecFields(chartDir: string, plural: string, fields: string[]): void {
-  const dir = join(chartDir, "files/crds");
-  const file = readdirSync(dir).find((f) => f.startsWith(`${plural}.`))!;
-  // Never edit the generated CRDs of the repository (a symlinked copy would).
-  if (realpathSync(join(dir, file)).startsWith(repoRoot)) throw new Error(`${join(dir, file)} resolves into the repository`);
-  const doc = parseDocument(readFileSync(join(dir, file), "utf8"));
-  for (const f of fields) {
-    const path = ["spec", "versions", 0, "schema", "openAPIV3Schema", "properties", "spec", "properties", f];
-    if (!doc.hasIn(path)) throw new Error(`${file}: no ${f} to drop`);
-    doc.deleteIn(path);
-  }
-  writeFileSync(join(dir, file), doc.toString({ lineWidth: 0 }));
+/** The previous release of the operator chart: its version and the commit it landed as. */
+const PREVIOUS = { version: "0.2.0", commit: "129c0d71a890f13e997b6dd446bd33f439a620ff" };
+const CURRENT_VERSION = (parseDocument(readFileSync(join(OPERATOR_CHART, "Chart.yaml"), "utf8")).toJS() as { version: string }).version;
+
+/** The previous operator chart, exactly as committed then (symlinks resolved, outside the repository). */
+function previousChart(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ej-previous-"));
+  execFileSync("sh", ["-c", `git -C "$0" archive --format=tar "$1" charts examples | tar -x -C "$2"`, repoRoot, PREVIOUS.commit, dir]);
+  const chart = copyChart(join(dir, "charts/elastic-jupyter-operator"));
+  if (realpathSync(chart).startsWith(repoRoot)) throw new Error(`${chart} resolves into the repository`);
+  return chart;
 }
 
 /** PUTs the chart's CRD schema for each plural over the live CRD (keeping its metadata). */
@@ -62,11 +60,11 @@ metadata: {name: users-kernel, namespace: ${ns}}
 spec: {kernelId: 0b5e4c3e-2f0a-4a51-9d6e-5a3c1c1d2e3f, kernelSpec: {name: users-python}}
 `;
 
-const gpuKernelSpec = (ns: string) => `
+const newKernelSpec = (ns: string) => `
 apiVersion: kubeflow.tkestack.io/v1alpha1
 kind: JupyterKernelSpec
-metadata: {name: users-gpu, namespace: ${ns}}
-spec: {language: python, image: example.com/kernel-py:1, gpu: {count: 1, max: 2}}
+metadata: {name: users-a100, namespace: ${ns}}
+spec: {language: python, image: example.com/kernel-py:1, allowedImages: ["example.com/*"], nodeSelector: {gpu: a100}}
 `;
 
 async function uids(ns: string): Promise<Record<string, string>> {
@@ -79,38 +77,35 @@ describe("operator chart upgrade from the previous version", function () {
 
   for (const [name, bin] of Object.entries(HELMS)) {
     it(`${name}: keeps users' resources, adds the new CRD fields, and uninstall keeps both`, async () => {
-      const previous = copyChart(OPERATOR_CHART);
-      setChartVersion(previous, "0.1.0");
-      dropSpecFields(previous, "jupyterkernelspecs", ["gpu", "cullIdleTimeout"]);
-      dropSpecFields(previous, "jupytergateways", ["sidecar"]);
+      const previous = previousChart();
       const ns = await freshNamespace(`chart-upgrade-${name}`);
       const release = `upgrade-${name}`;
       try {
         // The previous version, over whatever CRDs exist (taking them over, as docs/install.md says).
         await helmOk(bin, ["install", release, previous, "-n", ns, "--wait", "--timeout", "120s", "--take-ownership"]);
         // Helm 4 applies server-side, and fields another field manager co-owns (other suites
-        // kubectl-apply the CRDs) survive such an apply: make the live CRDs exactly 0.1.0's.
+        // kubectl-apply the CRDs) survive such an apply: make the live CRDs exactly the previous ones.
         await replaceCrdSchemas(previous, ["jupyterkernelspecs", "jupytergateways"]);
-        expect(await specProperties("jupyterkernelspecs")).to.not.include.members(["gpu"]);
-        expect(await specProperties("jupytergateways")).to.not.include("sidecar");
+        expect(await specProperties("jupyterkernelspecs")).to.not.include.members(["allowedImages", "nodeSelector"]);
+        expect(await specProperties("jupytergateways")).to.not.include("allowedNamespaces");
 
         await kubectlOk(["apply", "-f", "-"], userResources(ns));
         const before = await uids(ns);
         expect(Object.keys(before)).to.have.length(3);
-        const rejected = await kubectl(["apply", "--validate=strict", "-f", "-"], gpuKernelSpec(ns));
-        expect(rejected.code, "0.1.0 has no spec.gpu").to.not.equal(0);
-        expect(rejected.stderr).to.match(/unknown field "spec.gpu"/);
+        const rejected = await kubectl(["apply", "--validate=strict", "-f", "-"], newKernelSpec(ns));
+        expect(rejected.code, `${PREVIOUS.version} has no spec.allowedImages`).to.not.equal(0);
+        expect(rejected.stderr).to.match(/unknown field "spec.allowedImages"/);
 
         await helmOk(bin, ["upgrade", release, OPERATOR_CHART, "-n", ns, "--wait", "--timeout", "120s"]);
         const history = await helmOk(bin, ["history", release, "-n", ns, "-o", "json"]);
-        expect(JSON.parse(history).map((h: any) => h.chart)).to.deep.equal(["elastic-jupyter-operator-0.1.0", "elastic-jupyter-operator-0.2.0"]);
-        expect(await specProperties("jupyterkernelspecs")).to.include.members(["gpu", "cullIdleTimeout"]);
-        expect(await specProperties("jupytergateways")).to.include("sidecar");
+        expect(JSON.parse(history).map((h: any) => h.chart)).to.deep.equal([`elastic-jupyter-operator-${PREVIOUS.version}`, `elastic-jupyter-operator-${CURRENT_VERSION}`]);
+        expect(CURRENT_VERSION).to.not.equal(PREVIOUS.version);
+        expect(await specProperties("jupyterkernelspecs")).to.include.members(["allowedImages", "nodeSelector"]);
+        expect(await specProperties("jupytergateways")).to.include("allowedNamespaces");
         expect(await uids(ns), "users' resources are the same objects").to.deep.equal(before);
-        await kubectlOk(["apply", "--validate=strict", "-f", "-"], gpuKernelSpec(ns));
-        const gpu = await getJson(["get", "jupyterkernelspec", "users-gpu", "-n", ns]);
-        // The new schema is in force: it even defaults resourceName.
-        expect(gpu.spec.gpu).to.deep.equal({ count: 1, max: 2, resourceName: "nvidia.com/gpu" });
+        await kubectlOk(["apply", "--validate=strict", "-f", "-"], newKernelSpec(ns));
+        const a100 = await getJson(["get", "jupyterkernelspec", "users-a100", "-n", ns]);
+        expect(a100.spec.allowedImages).to.deep.equal(["example.com/*"]);
 
         await helmOk(bin, ["uninstall", release, "-n", ns, "--wait"]);
         const crds = await kubectlOk(["get", "crd", "-o", "name"]);

@@ -59,8 +59,8 @@ export async function serviceAccountKubeconfig(namespace: string, serviceAccount
 }
 
 /** The sidecar role as a real process, with the gateway's own ServiceAccount (so its Role is what it gets). */
-export async function startSidecar(namespace: string, gateway: string, kernelsDir: string): Promise<ControllerProcess> {
-  const kubeconfig = await serviceAccountKubeconfig(namespace, gateway);
+export async function startSidecar(namespace: string, gateway: string, kernelsDir: string, serviceAccount = gateway): Promise<ControllerProcess> {
+  const kubeconfig = await serviceAccountKubeconfig(namespace, serviceAccount);
   const proc = startController(["--role", "sidecar", "--kubeconfig", kubeconfig, "--namespace", namespace, "--gateway", gateway, "--kernels-dir", kernelsDir, "--metrics-addr", "127.0.0.1:0"]);
   await waitFor("the sidecar to start", async () => {
     if (proc.child.exitCode !== null) throw new Error(`sidecar exited with ${proc.child.exitCode}; log: ${proc.logFile}`);

@@ -94,7 +94,7 @@ describe("server-side apply (real API server)", function () {
     // The main resource ignores status when the subresource is on.
     expect(created.status).to.equal(undefined);
     const conditions = setCondition([], { type: "Ready", status: "True", reason: "AllGood", message: "fine" }, created.metadata?.generation);
-    const after = await applyStatus<Widget, Widget["status"]>(client, created, { phase: "Running", conditions });
+    const after = (await applyStatus<Widget, Widget["status"]>(client, created, { phase: "Running", conditions }))!;
     expect(after.status?.phase).to.equal("Running");
     expect(after.spec?.size).to.equal(1);
     expect(after.metadata?.generation, "status writes do not bump generation").to.equal(created.metadata?.generation);
@@ -103,8 +103,14 @@ describe("server-side apply (real API server)", function () {
     const statusEntry = live.metadata.managedFields.find((f) => f.manager === FIELD_MANAGER && f.subresource === "status");
     expect(statusEntry?.operation).to.equal("Apply");
     // Applying the same status again changes nothing.
-    const again = await applyStatus<Widget, Widget["status"]>(client, created, { phase: "Running", conditions });
+    const again = (await applyStatus<Widget, Widget["status"]>(client, created, { phase: "Running", conditions }))!;
     expect(again.metadata?.resourceVersion).to.equal(after.metadata?.resourceVersion);
+  });
+
+  it("a status write for an object deleted meanwhile is no failure: undefined, not a 404", async () => {
+    const gone = await applyObject<Widget>(client, { ...widgetGvk, metadata: { name: "w-gone", namespace: ns }, spec: { size: 1 } });
+    await client.delete(widgetGvk, ns, "w-gone");
+    expect(await applyStatus<Widget, Widget["status"]>(client, gone, { phase: "Running" })).to.equal(undefined);
   });
 
   it("owner references let garbage collection delete children with their owner", async function () {

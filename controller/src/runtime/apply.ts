@@ -1,6 +1,6 @@
 // Writes: server-side apply under one field manager, status through the status subresource,
 // owner references for garbage collection, and standard status conditions.
-import type { KubeClient, KubeObject, OwnerReference } from "./client.ts";
+import { isNotFound, type KubeClient, type KubeObject, type OwnerReference } from "./client.ts";
 
 /** The field manager every write of ours uses, so managedFields show what the controller owns. */
 export const FIELD_MANAGER = "elastic-jupyter";
@@ -20,12 +20,18 @@ export interface StatusPatch<S> {
 }
 
 /** Applies `status` through the /status subresource (a write to the main resource ignores status
- *  when the subresource is enabled, and a status write cannot touch spec). */
-export function applyStatus<T extends KubeObject, S>(client: KubeClient, owner: T, status: S, opts: { signal?: AbortSignal } = {}): Promise<T> {
+ *  when the subresource is enabled, and a status write cannot touch spec). Undefined when the
+ *  object was deleted meanwhile: there is no status left to write, and that is not a failure. */
+export async function applyStatus<T extends KubeObject, S>(client: KubeClient, owner: T, status: S, opts: { signal?: AbortSignal } = {}): Promise<T | undefined> {
   const meta = owner.metadata ?? {};
   if (!owner.apiVersion || !owner.kind || !meta.name) throw new Error("applyStatus: the object needs apiVersion, kind and metadata.name");
   const body: StatusPatch<S> = { apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: meta.name, namespace: meta.namespace }, status };
-  return client.apply(body as unknown as T, { fieldManager: FIELD_MANAGER, force: true, subresource: "status", signal: opts.signal });
+  try {
+    return await client.apply(body as unknown as T, { fieldManager: FIELD_MANAGER, force: true, subresource: "status", signal: opts.signal });
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 /** Server-managed metadata must not be sent in an apply body (resourceVersion would turn the

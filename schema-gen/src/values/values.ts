@@ -4,7 +4,7 @@
 // cluster). The gateway, notebook, kernelspec and kernel-template entries reuse the CRD spec
 // types, so a key means the same thing in values and in a custom resource.
 import type { Affinity, EnvVar, ResourceRequirements, Toleration } from "kubernetes-types/core/v1.js";
-import type { NetworkPolicyEgressRule, NetworkPolicyIngressRule } from "kubernetes-types/networking/v1.js";
+import type { NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer } from "kubernetes-types/networking/v1.js";
 import type { JupyterGatewaySpec } from "../api/gateway.ts";
 import type { JupyterKernelSpecSpec } from "../api/kernelspec.ts";
 import type { JupyterKernelTemplateSpec } from "../api/kerneltemplate.ts";
@@ -180,6 +180,18 @@ export interface OperatorValues {
  */
 export type ObjectName = string;
 
+/**
+ * An image pull Secret in the release namespace: its name, or `{name: ...}` as a pod spec (and
+ * zero-to-jupyterhub) writes it; both mean the same.
+ */
+export type PullSecret = ObjectName | PullSecretReference;
+
+/** An image pull Secret named as a pod spec names it. */
+export interface PullSecretReference {
+  /** Name of the Secret. */
+  name: ObjectName;
+}
+
 /** The JupyterGateway the chart creates: the JupyterGateway spec, with a structured image. */
 export interface GatewayValues extends Omit<JupyterGatewaySpec, "image" | "sidecar"> {
   /**
@@ -210,9 +222,11 @@ export interface NotebookValues extends Omit<JupyterNotebookSpec, "gateway"> {
 }
 
 /** A JupyterKernelSpec the chart creates: a name plus the JupyterKernelSpec spec. */
-export interface KernelSpecValues extends JupyterKernelSpecSpec {
+export interface KernelSpecValues extends Omit<JupyterKernelSpecSpec, "imagePullSecrets"> {
   /** Name of the JupyterKernelSpec (the kernel name clients ask for). */
   name: ObjectName;
+  /** Image pull Secrets for kernel pods, added to the chart-wide `imagePullSecrets` and the template's: names or `{name: ...}`. */
+  imagePullSecrets?: PullSecret[];
 }
 
 /** A JupyterKernelTemplate the chart creates: a name plus the JupyterKernelTemplate spec. */
@@ -228,6 +242,32 @@ export interface GlobalValues {
    * @pattern ^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]+)?)?$
    */
   imageRegistry?: string;
+  /** Image pull Secrets (names or `{name: ...}`) for every pod, before the chart's own `imagePullSecrets`. */
+  imagePullSecrets?: PullSecret[];
+  /** Anything else a parent chart shares with its subcharts: `global` stays open, so a parent's globals never fail this chart. */
+  [parentGlobal: string]: unknown;
+}
+
+/**
+ * Where a component's pods may connect besides the flows the chart always allows, as
+ * zero-to-jupyterhub's `egressAllowRules`: each widens the policy, and turning one off narrows it.
+ */
+export interface EgressAllowRules {
+  /**
+   * DNS (port 53, UDP and TCP) to any address: the cluster's resolver, node-local caches.
+   * @default true
+   */
+  dns: boolean;
+  /**
+   * Any address outside the private ranges (10/8, 172.16/12, 192.168/16, 169.254/16): the internet, e.g. package indexes and model hubs.
+   * @default false
+   */
+  nonPrivateIPs: boolean;
+  /**
+   * Any address in the private ranges (10/8, 172.16/12, 192.168/16): other pods and services in the cluster, on-premises data stores. The cloud metadata server (169.254.169.254) stays blocked.
+   * @default false
+   */
+  privateIPs: boolean;
 }
 
 /** Extra rules for one component's NetworkPolicy. */
@@ -286,12 +326,29 @@ export interface NetworkPolicyValues {
   enabled: boolean;
   /** Where the API server is (the gateway's sidecar and Enterprise Gateway talk to it). */
   apiServer: ApiServerValues;
-  /** Extra rules for the gateway's policy. */
+  /** Extra rules for the gateway's policy. Notebooks in namespaces the gateway lists in `gateway.allowedNamespaces` may reach it too. */
   gateway?: NetworkPolicyComponentValues;
-  /** Extra rules for the notebooks' policy. */
-  notebook?: NetworkPolicyComponentValues;
-  /** Extra rules for the kernels' policy. */
-  kernel?: NetworkPolicyComponentValues;
+  /** The notebooks' policy. */
+  notebook?: NotebookNetworkPolicyValues;
+  /** The kernels' policy: kernels run users' code, so they reach only the gateway and DNS unless widened here. */
+  kernel?: KernelNetworkPolicyValues;
+}
+
+/** The notebooks' NetworkPolicy. */
+export interface NotebookNetworkPolicyValues extends NetworkPolicyComponentValues {
+  /**
+   * Who may connect to the notebooks' port (e.g. only the ingress controller's pods). Unset or empty: anyone (port-forward, any Ingress).
+   * @coreType networking/v1.NetworkPolicyPeer
+   */
+  ingressFrom?: NetworkPolicyPeer[];
+  /** Where notebooks may connect besides their gateway. Default: DNS only. */
+  egressAllowRules?: EgressAllowRules;
+}
+
+/** The kernels' NetworkPolicy. */
+export interface KernelNetworkPolicyValues extends NetworkPolicyComponentValues {
+  /** Where kernels may connect besides their gateway. Default: DNS only. */
+  egressAllowRules?: EgressAllowRules;
 }
 
 /** The operator's NetworkPolicy: in, its metrics and health port; out, the API server only. */
@@ -383,14 +440,19 @@ export interface OperatorChartValues {
   kernelPodPolicy: KernelPodPolicyValues;
   /** The operator's NetworkPolicy. */
   networkPolicy: OperatorNetworkPolicyValues;
-  /** Names of image pull Secrets (in the release namespace) for the operator pods. */
-  imagePullSecrets?: ObjectName[];
+  /** Image pull Secrets (in the release namespace) for the operator pods: names or `{name: ...}`. */
+  imagePullSecrets?: PullSecret[];
   /** Free-form values for your own templates or overlays; the chart never reads them. */
   custom?: { [key: string]: unknown };
 }
 
 /** Values of the elastic-jupyter chart: one team's gateway, notebooks, kernelspecs and kernel templates, in the release namespace. The operator (chart elastic-jupyter-operator) must run in the cluster. */
 export interface Values {
+  /**
+   * Whether a parent chart installs this chart as a subchart (its `dependencies[].condition`); this chart itself ignores it.
+   * @default true
+   */
+  enabled?: boolean;
   /** Values shared with parent charts. */
   global?: GlobalValues;
   /** The controller image the `helm test` pods run. The gateway's sidecar runs the operator's own image unless `gateway.sidecar.image` pins one. Mirror and pin it like the operator's. */
@@ -407,8 +469,8 @@ export interface Values {
   kernelTemplates: KernelTemplateValues[];
   /** NetworkPolicies. */
   networkPolicy: NetworkPolicyValues;
-  /** Names of image pull Secrets (in the release namespace) for the gateway, notebook and test pods; kernel pods take theirs from a kernel template (`spec.imagePullSecrets`). */
-  imagePullSecrets?: ObjectName[];
+  /** Image pull Secrets (in the release namespace), names or `{name: ...}`, for the gateway, notebook, kernel and test pods (kernel pods also get their kernelspec's own). */
+  imagePullSecrets?: PullSecret[];
   /** `helm test` pods. */
   tests: TestsValues;
   /** Free-form values for your own templates or overlays; the chart never reads them. */
