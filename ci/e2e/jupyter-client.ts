@@ -113,17 +113,10 @@ export class KernelChannels {
     });
   }
 
+  /** One kernel_info_request, answered (no retry: a first request that goes unanswered is the stall users would see). */
   async kernelInfo(timeoutMs = 60_000): Promise<Record<string, any>> {
-    // The first request may race the kernel's startup: ask again until one is answered.
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const msgs = await this.send("shell", "kernel_info_request", {}, (ms) => ms.some((m) => m.header.msg_type === "kernel_info_reply"), Math.min(5000, Math.max(1, deadline - Date.now())));
-        return msgs.find((m) => m.header.msg_type === "kernel_info_reply")!.content;
-      } catch (err) {
-        if (this.closedErr || Date.now() >= deadline) throw err;
-      }
-    }
+    const msgs = await this.send("shell", "kernel_info_request", {}, (ms) => ms.some((m) => m.header.msg_type === "kernel_info_reply"), timeoutMs);
+    return msgs.find((m) => m.header.msg_type === "kernel_info_reply")!.content;
   }
 
   /** Runs code; resolves once the execute_reply and the kernel's return to idle have both arrived. */

@@ -41,7 +41,7 @@ interface InvalidCase {
 
 const cases: InvalidCase[] = [
   // JupyterKernel
-  { what: "kernelId missing", kind: "JupyterKernel", field: "spec.kernelId", change: (o) => { delete o.spec.kernelId; } },
+  { what: "kernelId missing, and no template to carry it", kind: "JupyterKernel", field: "spec", change: (o) => { delete o.spec.kernelId; }, message: "spec.kernelId is required unless spec.template's kernel container sets KERNEL_ID" },
   { what: "kernelId not a UUID", kind: "JupyterKernel", field: "spec.kernelId", change: (o) => { o.spec.kernelId = "kernel-1"; } },
   { what: "kernelId changed on update", kind: "JupyterKernel", field: "spec.kernelId", update: true, change: (o) => { o.spec.kernelId = "00000000-0000-0000-0000-000000000000"; }, message: "kernelId is immutable" },
   { what: "gpus negative", kind: "JupyterKernel", field: "spec.gpus", change: (o) => { o.spec.gpus = -1; } },

@@ -143,11 +143,18 @@ describe("chart install on the real API server", function () {
             const specs = await getJson(["get", "jupyterkernelspecs", "-n", ns]);
             expect(specs.items.map((s: any) => s.metadata.name).sort()).to.deep.equal(((values.kernelSpecs ?? [{ name: "python-kubernetes" }, { name: "python-gpu" }]) as { name: string }[]).map((s) => s.name).sort());
             if (values.imagePullSecrets) {
+              // Names or {name: ...}: both mean the same Secret.
+              const pullSecrets = (values.imagePullSecrets as (string | { name: string })[]).map((p) => ({ name: typeof p === "string" ? p : p.name }));
               expect(gw.spec.serviceAccountName).to.equal(`${gw.metadata.name}-gateway`);
               const sa = await getJson(["get", "serviceaccount", gw.spec.serviceAccountName, "-n", ns]);
-              expect(sa.imagePullSecrets).to.deep.equal(values.imagePullSecrets.map((n: string) => ({ name: n })));
-              for (const nb of nbs.items) expect(nb.spec.template.spec.imagePullSecrets).to.deep.equal(values.imagePullSecrets.map((n: string) => ({ name: n })));
-              expect(gw.spec.image).to.match(new RegExp(`^${registry}/elyra/enterprise-gateway:3\\.3\\.0@sha256:2{64}$`));
+              expect(sa.imagePullSecrets).to.deep.equal(pullSecrets);
+              for (const nb of nbs.items) expect(nb.spec.template.spec.imagePullSecrets).to.deep.equal(pullSecrets);
+              for (const ks of specs.items) expect(ks.spec.imagePullSecrets, `kernelspec ${ks.metadata.name}`).to.deep.include.members(pullSecrets);
+            }
+            if (registry) {
+              const digest = values.gateway?.image?.digest;
+              expect(gw.spec.image).to.match(new RegExp(`^${registry}/elyra/enterprise-gateway:3\\.3\\.0${digest ? `@${digest}` : ""}$`));
+              for (const ks of specs.items) expect(ks.spec.image, `kernelspec ${ks.metadata.name}`).to.match(new RegExp(`^${registry}/`));
             }
             const policies = await getJson(["get", "networkpolicies", "-n", ns]);
             expect(policies.items.length, "gateway, kernels, notebooks, tests").to.equal(4);

@@ -10,6 +10,7 @@ ones; this file tests the gateway side against EG's real code paths end to end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,9 +36,10 @@ KERNELSPEC = "python-jk"
 class LocalKernelRunner(threading.Thread):
     """Stands in for controller + kubelet: JupyterKernel -> bootstrap process + status."""
 
-    def __init__(self, namespace: str, log_dir: Path):
+    def __init__(self, namespace: str, log_dir: Path, kernel_command: list[str] | None = None):
         super().__init__(daemon=True)
         self.namespace, self.log_dir = namespace, log_dir
+        self.kernel_command = kernel_command  # what the bootstrap runs instead of ipykernel
         self.api = client.CustomObjectsApi()
         self.processes: dict[str, subprocess.Popen] = {}
         self.exit_codes: dict[str, int] = {}
@@ -80,7 +82,8 @@ class LocalKernelRunner(threading.Thread):
                "PUBLIC_KEY": spec["publicKey"], "PORT_RANGE": spec["portRange"], "POD_IP": ip,
                **{e["name"]: e["value"] for e in spec.get("env", [])}}
         log = (self.log_dir / f"{name}-{uid}.log").open("w")
-        self.processes[uid] = subprocess.Popen([sys.executable, str(BOOTSTRAP)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        command = [sys.executable, str(BOOTSTRAP), *(["--", *self.kernel_command] if self.kernel_command else [])]
+        self.processes[uid] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.set_status(name, {"phase": "Running", "podIP": ip, "podName": name})
 
     def set_status(self, name: str, status: dict):
@@ -103,7 +106,14 @@ class LocalKernelRunner(threading.Thread):
 def gateway(tmp_path_factory):
     if not CRDS.is_dir():
         pytest.skip(f"{CRDS} does not exist yet")
-    tmp = tmp_path_factory.mktemp("gateway")
+    with running_gateway(tmp_path_factory.mktemp("gateway")) as gw:
+        yield gw
+
+
+@contextlib.contextmanager
+def running_gateway(tmp: Path, kernel_command: list[str] | None = None):
+    """A fresh Enterprise Gateway process, configured as the operator configures it, with a
+    LocalKernelRunner in a namespace of its own; all of it gone on exit."""
     kubectl = ["kubectl", "--kubeconfig", KUBECONFIG]
     subprocess.run(kubectl + ["apply", "--server-side", "--force-conflicts", "-f", str(CRDS)], check=True, capture_output=True)
     namespace = f"py-eg-{uuid.uuid4().hex[:6]}"
@@ -144,7 +154,7 @@ def gateway(tmp_path_factory):
         env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    runner = LocalKernelRunner(namespace, tmp)
+    runner = LocalKernelRunner(namespace, tmp, kernel_command)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -153,7 +163,7 @@ def gateway(tmp_path_factory):
                 break
             except Exception:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the gateway did not start:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(f"the gateway did not start:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.3)
         runner.start()
         yield types.SimpleNamespace(url=url, namespace=namespace, runner=runner, log=log_path)

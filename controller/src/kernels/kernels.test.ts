@@ -146,6 +146,17 @@ describe("sidecar: kernels become pods (controller as a real process)", function
     expect((await kubectl(["-n", ns, "get", "pod", `kernel-${id}`])).code, "a terminal kernel is never revived").to.not.equal(0);
   });
 
+  it("accepts the original operator's kernel shape (no spec.kernelId; KERNEL_ID in its template) and gives it a pod EG can find", async () => {
+    const id = uuid();
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel", metadata: { name: "seed-shaped" },
+      spec: { template: { spec: { containers: [{ name: "kernel", image: "registry.example/py:1", env: [{ name: "KERNEL_ID", value: id }] }] } } },
+    }));
+    await waitFor("seed-shaped kernel Running", async () => (await kernelStatus(ns, "seed-shaped")).phase === "Running");
+    const pods = await getJson<{ items: any[] }>(["-n", ns, "get", "pods", "-l", `kernel_id=${id},component=kernel`]);
+    expect(pods.items.map((p) => p.metadata.name)).to.deep.equal(["seed-shaped"]);
+  });
+
   it("keeps the kernelspec directory in step with its kernelspecs' ConfigMaps (add, edit, delete) and ignores ConfigMaps no kernelspec controls", async () => {
     // The operator's rendering, applied here by hand (no operator runs in this suite).
     await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({

@@ -4,7 +4,7 @@ import type { CommonStatus, EnvList, ObjectRef, PodTemplate } from "./common.ts"
 
 /**
  * Desired state of a JupyterKernel: what the gateway asked to launch.
- * @validations [{rule: "has(self.template) || has(self.kernelSpec) || has(self.kernelTemplate)", message: "at least one of spec.template, spec.kernelSpec or spec.kernelTemplate is required"}]
+ * @validations [{rule: "has(self.template) || has(self.kernelSpec) || has(self.kernelTemplate)", message: "at least one of spec.template, spec.kernelSpec or spec.kernelTemplate is required"}, {rule: "has(self.kernelId) || has(self.template)", message: "spec.kernelId is required unless spec.template's kernel container sets KERNEL_ID"}]
  */
 export interface JupyterKernelLaunch {
   /**
