@@ -28,18 +28,16 @@ TRIES = int(os.environ.get("EJ_STALL_TRIES", "10"))
 STALL_SECONDS = 15.0
 
 
-async def first_reply_seconds(url: str, kernel_id: str) -> float:
-    """Opens the kernel's websocket, sends execute at once, returns the seconds to its reply (inf: none within STALL_SECONDS)."""
-    started = time.monotonic()
-    deadline = ioloop.IOLoop.current().time() + STALL_SECONDS
+async def execute_reply_seconds(ws_future, session: str, started: float, deadline: float) -> float:
+    """Once the websocket opens, sends execute at once; the seconds from `started` to its reply (inf: none by `deadline`)."""
     msg_id = uuid.uuid4().hex
     try:
-        ws = await gen.with_timeout(deadline, websocket.websocket_connect(f"{url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"))
+        ws = await gen.with_timeout(deadline, ws_future)
     except gen.TimeoutError:
         return float("inf")
     try:
         await ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "u", "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "u", "session": session, "version": "5.3", "date": ""},
             "parent_header": {}, "metadata": {}, "channel": "shell",
             "content": {"code": "1+1", "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
         }))
@@ -54,6 +52,17 @@ async def first_reply_seconds(url: str, kernel_id: str) -> float:
         return float("inf")
     finally:
         ws.close()
+
+
+def channels_url(url: str, kernel_id: str, session: str) -> str:
+    return f"{url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={session}"
+
+
+async def first_reply_seconds(url: str, kernel_id: str) -> float:
+    """Opens the kernel's websocket, sends execute at once, returns the seconds to its reply."""
+    session = uuid.uuid4().hex
+    started, deadline = time.monotonic(), ioloop.IOLoop.current().time() + STALL_SECONDS
+    return await execute_reply_seconds(websocket.websocket_connect(channels_url(url, kernel_id, session)), session, started, deadline)
 
 
 @contextlib.contextmanager
@@ -114,13 +123,10 @@ async def reopened_reply_seconds(url: str, kernel_id: str, hold_first: float) ->
     """As JupyterLab does: opens the kernel's websocket twice in a row with one session id, the
     second while the first is still opening, keeps the first open for `hold_first` seconds, and
     sends execute on the second the moment it opens. Returns the seconds to the execute's reply."""
-    started = time.monotonic()
-    deadline = ioloop.IOLoop.current().time() + STALL_SECONDS
     session = uuid.uuid4().hex
-    ws_url = f"{url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={session}"
-    msg_id = uuid.uuid4().hex
-    first = websocket.websocket_connect(ws_url)
-    second_future = websocket.websocket_connect(ws_url)
+    started, deadline = time.monotonic(), ioloop.IOLoop.current().time() + STALL_SECONDS
+    first = websocket.websocket_connect(channels_url(url, kernel_id, session))
+    second = websocket.websocket_connect(channels_url(url, kernel_id, session))
 
     async def close_first_later():
         ws = await first
@@ -128,27 +134,7 @@ async def reopened_reply_seconds(url: str, kernel_id: str, hold_first: float) ->
         ws.close()
 
     ioloop.IOLoop.current().spawn_callback(close_first_later)
-    try:
-        second = await gen.with_timeout(deadline, second_future)
-    except gen.TimeoutError:
-        return float("inf")
-    try:
-        await second.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "u", "session": session, "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": "1+1", "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
-        }))
-        while True:
-            raw = await gen.with_timeout(deadline, second.read_message())
-            if raw is None:
-                return float("inf")
-            msg = json.loads(raw)
-            if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "execute_reply":
-                return time.monotonic() - started
-    except gen.TimeoutError:
-        return float("inf")
-    finally:
-        second.close()
+    return await execute_reply_seconds(second, session, started, deadline)
 
 
 SLOW_START_KERNEL = [sys.executable, str(Path(__file__).parent / "slow_start_kernel.py"), "-f", "{connection_file}"]
