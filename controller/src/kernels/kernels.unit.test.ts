@@ -155,6 +155,10 @@ describe("kernelspecs without templates (a platform team's values)", () => {
     const more = kernelSpec({ resources: { limits: { "nvidia.com/gpu": "1" } }, gpu: { max: 2 } });
     expect(podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), more, undefined, opts)).spec!.containers[0]!.resources!.limits).to.deep.equal({ "nvidia.com/gpu": "2" });
     expect(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), kernelSpec({ resources: { limits: { "nvidia.com/gpu": "1" } } }), undefined, opts)).to.have.nested.property("error.reason", "GPULimitExceeded");
+    // gpu.max alone keeps the resource written in limits (a MIG profile), not the default nvidia.com/gpu.
+    const migMax = kernelSpec({ resources: { limits: { "nvidia.com/mig-1g.10gb": "1" } }, gpu: { max: 2 } });
+    expect(podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), migMax, undefined, opts)).spec!.containers[0]!.resources!.limits).to.deep.equal({ "nvidia.com/mig-1g.10gb": "2" });
+    expect(podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" } }), kernelSpec({ gpu: {} }), undefined, opts)).spec!.containers[0]!.resources!.limits, "gpu: {} is one nvidia.com/gpu").to.deep.equal({ "nvidia.com/gpu": "1" });
   });
 
   it("accepts the original operator's kernel shape: no kernelId, the id in the template's KERNEL_ID env", () => {

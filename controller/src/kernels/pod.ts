@@ -39,7 +39,8 @@ export function kernelspecGpu(spec: JupyterKernelSpec | undefined): { resourceNa
   const gpu = spec?.spec?.gpu;
   if (!gpu && !inLimits) return undefined;
   const fromLimits = inLimits ? { resourceName: inLimits, count: Number(limits[inLimits]) || 0 } : {};
-  return { ...fromLimits, ...gpu };
+  const merged = { ...fromLimits, ...gpu };
+  return { ...merged, count: merged.count ?? 1 };
 }
 
 /** The kernel's id: spec.kernelId, or (the original operator's shape) KERNEL_ID in its template's kernel container. */

@@ -10,16 +10,14 @@ import type { CommonStatus, EnvList, ObjectRef } from "./common.ts";
 export interface KernelGpu {
   /**
    * The extended resource to request, e.g. `nvidia.com/gpu`, a MIG profile such as `nvidia.com/mig-1g.10gb`,
-   * `nvidia.com/gpumem`, `volcano.sh/vgpu-number` or `aliyun.com/gpu-mem`.
-   * @default "nvidia.com/gpu"
+   * `nvidia.com/gpumem`, `volcano.sh/vgpu-number` or `aliyun.com/gpu-mem`. Unset: the GPU resource in `resources.limits`, else `nvidia.com/gpu`.
    * @maxLength 253
    * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$
    */
   resourceName?: string;
   /**
-   * How much of the resource a kernel gets when the user asks for nothing (KERNEL_GPUS unset).
+   * How much of the resource a kernel gets when the user asks for nothing (KERNEL_GPUS unset). Unset: the amount in `resources.limits`, else 1.
    * @asType integer
-   * @default 1
    * @minimum 0
    * @maximum 1048576
    */
