@@ -5,7 +5,7 @@ import type { CommonStatus, EnvList, ObjectRef } from "./common.ts";
 
 /**
  * The GPUs (or any extended resource) a kernel of this kernelspec asks for.
- * @validations [{rule: "!has(self.max) || self.max >= self.count", message: "max must be greater than or equal to count", fieldPath: ".max"}]
+ * @validations [{rule: "!has(self.max) || !has(self.count) || self.max >= self.count", message: "max must be greater than or equal to count", fieldPath: ".max"}]
  */
 export interface KernelGpu {
   /**
