@@ -3,12 +3,12 @@
 // its start script reads (its command is never overridden), plus our sidecar, which syncs
 // kernelspecs into a shared directory and turns JupyterKernels into pods.
 import type { Deployment } from "kubernetes-types/apps/v1.js";
-import type { Container, EnvVar, PodSecurityContext, SecurityContext, Service } from "kubernetes-types/core/v1.js";
+import type { Container, EnvVar, SecurityContext, Service } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
 import controllerPackage from "../../package.json" with { type: "json" };
 import { KIND, LABELS } from "../api.ts";
 import { mergeEnv } from "../kernels/pod.ts";
-import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "../kernels/policy.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, RESTRICTED_POD_SECURITY, type KernelPodPolicy } from "../kernels/policy.ts";
 import { GATEWAY_PACKAGE, gatewayFilesConfigMapName, kernelBootstrapConfigMapName, type FileSet } from "./files.ts";
 import { MANAGED_BY, ownedMeta, stableHash } from "./owned.ts";
 import { gatewayServiceAccountName } from "./rbac.ts";
@@ -72,10 +72,7 @@ function gatewayLabels(gw: JupyterGateway): Record<string, string> {
   return { ...gatewaySelector(gw), "app.kubernetes.io/name": "enterprise-gateway", "app.kubernetes.io/instance": gw.metadata!.name!, ...MANAGED_BY };
 }
 
-/** Restricted Pod Security Standard, matching the stock images' users (jovyan 1000:100). */
-export const RESTRICTED_POD_SECURITY: PodSecurityContext = {
-  runAsNonRoot: true, runAsUser: 1000, runAsGroup: 100, fsGroup: 100, seccompProfile: { type: "RuntimeDefault" },
-};
+export { RESTRICTED_POD_SECURITY };
 export function restrictedContainerSecurity(readOnlyRootFilesystem: boolean): SecurityContext {
   return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, ...(readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}) };
 }

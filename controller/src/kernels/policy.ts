@@ -43,8 +43,8 @@ export function parseKernelPodPolicy(json: string): KernelPodPolicy {
   return policy;
 }
 
-/** Restricted pod-level defaults, matching the stock Jupyter images' user (jovyan, 1000:100). */
-const RESTRICTED_POD: PodSecurityContext = {
+/** Restricted Pod Security Standard at pod level, matching the stock Jupyter images' user (jovyan 1000:100); gateways and notebooks use it too. */
+export const RESTRICTED_POD_SECURITY: PodSecurityContext = {
   runAsNonRoot: true, runAsUser: 1000, runAsGroup: 100, fsGroup: 100, seccompProfile: { type: "RuntimeDefault" },
 };
 
@@ -55,7 +55,7 @@ const RESTRICTED_POD: PodSecurityContext = {
 export function withRestrictedDefaults(pod: Pod): Pod {
   const spec = pod.spec!;
   const podSc: PodSecurityContext = { ...spec.securityContext };
-  for (const [k, v] of Object.entries(RESTRICTED_POD) as [keyof PodSecurityContext, never][]) {
+  for (const [k, v] of Object.entries(RESTRICTED_POD_SECURITY) as [keyof PodSecurityContext, never][]) {
     if (podSc[k] === undefined) podSc[k] = v;
   }
   // A template that runs as root on purpose (allowed or not, the policy decides) must not get a

@@ -22,12 +22,12 @@ export function kernelspecConfigMapName(spec: JupyterKernelSpec): string {
   return `${spec.metadata!.name!}-kernelspec`;
 }
 
-/** Always ours: the original operator's class meant the same, and the gateway runs no other. */
-export function processProxyClass(_spec: JupyterKernelSpec): string {
-  return DEFAULT_PROCESS_PROXY;
-}
-
-/** Our launcher: creates the JupyterKernel the sidecar turns into a pod. */
+/**
+ * The gateway's argv for a kernelspec: always our launcher, which creates the JupyterKernel the
+ * sidecar turns into a pod. The gateway process holds a token that can create pods, so what a
+ * kernelspec chooses runs in the kernel pod (kernelCommand), never in the gateway; spec.command
+ * only names the launcher (the CRD refuses anything else), and className only our process proxy.
+ */
 export function defaultLauncherArgv(spec: JupyterKernelSpec): string[] {
   return [
     "python", "-m", LAUNCHER_MODULE,
@@ -48,20 +48,11 @@ export function namesOurLauncher(command: readonly string[]): boolean {
     || (command.length >= 3 && ["python", "python3"].includes(command[0]!) && command[1] === "-m" && command[2] === LAUNCHER_MODULE);
 }
 
-/**
- * The gateway's argv for this kernelspec: always our launcher. The gateway process holds a token
- * that can create pods, so what a kernelspec chooses runs in the kernel pod (kernelCommand), never
- * in the gateway; spec.command only names the launcher (the CRD refuses anything else).
- */
-export function launcherArgv(spec: JupyterKernelSpec): string[] {
-  return defaultLauncherArgv(spec);
-}
-
 /** kernel.json as Jupyter and Enterprise Gateway read it. */
 export function kernelJson(spec: JupyterKernelSpec): Record<string, unknown> {
   const s = spec.spec;
   const metadata: Record<string, unknown> = {
-    process_proxy: { class_name: processProxyClass(spec), config: { image_name: s.image } },
+    process_proxy: { class_name: DEFAULT_PROCESS_PROXY, config: { image_name: s.image } },
     // Where this kernelspec came from, for people reading the gateway's kernels directory.
     elastic_jupyter: {
       kernelSpec: { name: spec.metadata!.name!, namespace: spec.metadata!.namespace! },
@@ -73,7 +64,7 @@ export function kernelJson(spec: JupyterKernelSpec): Record<string, unknown> {
   return {
     display_name: s.displayName ?? spec.metadata!.name!,
     language: s.language,
-    argv: launcherArgv(spec),
+    argv: defaultLauncherArgv(spec),
     metadata,
   };
 }

@@ -9,10 +9,10 @@ import type { GroupVersionKind } from "../runtime/client.ts";
 import type { Logger } from "../runtime/log.ts";
 import { desiredKernelspecs, syncKernelsDir } from "./files.ts";
 import { trustedKernelspecConfigMaps } from "./configmap.ts";
+import { KERNELSPEC_GVK } from "../kernels/reconciler.ts";
 
 export const CONFIGMAP_GVK: GroupVersionKind = { apiVersion: "v1", kind: "ConfigMap" };
 export const GATEWAY_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.gateway };
-export const KERNELSPEC_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernelSpec };
 
 export interface KernelspecSyncDeps {
   cache: Cache;
