@@ -3,10 +3,10 @@
 // (every replica).
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
-import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, POD_GVK, reconcileKernel } from "./kernels/reconciler.ts";
+import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_GVK, reconcileKernel } from "./kernels/reconciler.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
-import { podGpus } from "./kernels/pod.ts";
+import { kernelPodForCache, podGpus } from "./kernels/pod.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
 import { reconcileCulling } from "./culling/reconciler.ts";
@@ -32,10 +32,11 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       .filter((k) => k.status?.phase === "Pending" && (k.spec[key as "kernelSpec"]?.name === name))
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   };
+  const state = new KernelWriteState();
   const kernels: ControllerSpec = {
     name: "kernels",
     for: KERNEL_GVK,
-    owns: [{ ...POD_GVK, labelSelector: KERNEL_POD_SELECTOR }],
+    owns: [{ ...POD_GVK, labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache }],
     watches: [
       { ...KERNELSPEC_GVK, map: kernelRefs("kernelSpec") },
       { ...KERNEL_TEMPLATE_GVK, map: kernelRefs("kernelTemplate") },
@@ -44,12 +45,14 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
-      const result = await reconcileKernel({ cache, client, log, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
-      updateKernelMetrics(mgr, opts.gateway);
-      return result;
+      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
     },
   };
   const specs: ControllerSpec[] = [kernels];
+  cache.informerFor<JupyterKernel>(KERNEL_GVK).on((e) => {
+    if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
+  });
+  trackKernelMetrics(mgr, opts.gateway);
   if (opts.kernelsDir) {
     specs.push({
       name: "kernelspec-sync",
@@ -95,21 +98,30 @@ export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
   return !label || !gateway || label === gateway;
 }
 
-/** Kernels by phase and GPUs requested/bound, from the cache (cheap: a scan of kernel objects). */
-function updateKernelMetrics(mgr: Manager, gateway: string): void {
-  const phases: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
-  for (const k of mgr.cache.list<JupyterKernel>(KERNEL_GVK).filter((k) => servedBy(k, gateway))) {
-    const p = k.status?.phase ?? "Pending";
-    phases[p] = (phases[p] ?? 0) + 1;
-  }
-  for (const [phase, n] of Object.entries(phases)) mgr.metrics.kernelsByPhase.set({ phase }, n);
-  let requested = 0, bound = 0;
-  for (const pod of mgr.cache.list<Pod>(POD_GVK)) {
-    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+/** Kernels by phase and GPUs requested/bound, kept up to date from cache events: each event
+ *  takes back what the stored version counted and adds what the new one counts (a relist emits
+ *  the differences as events too), so no event ever scans the cache. */
+function trackKernelMetrics(mgr: Manager, gateway: string): void {
+  const { kernelsByPhase, gpusRequested, gpusBound } = mgr.metrics;
+  for (const phase of ["Pending", "Running", "Succeeded", "Failed"]) kernelsByPhase.set({ phase }, 0);
+  gpusRequested.set(0);
+  gpusBound.set(0);
+  const count = (k: JupyterKernel | undefined, sign: number): void => {
+    if (k && servedBy(k, gateway)) kernelsByPhase.inc({ phase: k.status?.phase ?? "Pending" }, sign);
+  };
+  mgr.cache.informerFor<JupyterKernel>(KERNEL_GVK).on((e) => {
+    count(e.old, -1);
+    if (e.type !== "delete") count(e.object, 1);
+  });
+  const gpus = (pod: Pod | undefined, sign: number): void => {
+    if (!pod || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
     const g = podGpus(pod);
-    requested += g;
-    if (pod.spec?.nodeName) bound += g;
-  }
-  mgr.metrics.gpusRequested.set(requested);
-  mgr.metrics.gpusBound.set(bound);
+    if (!g) return;
+    gpusRequested.inc(sign * g);
+    if (pod.spec?.nodeName) gpusBound.inc(sign * g);
+  };
+  mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache }).on((e) => {
+    gpus(e.old, -1);
+    if (e.type !== "delete") gpus(e.object, 1);
+  });
 }

@@ -3,9 +3,9 @@
 // launcher) and its sidecar make, and fails if the Role grants any (group, resource, verb) it did
 // not exercise, or if calls they never make are allowed.
 import { expect } from "chai";
-import { KubeConfig } from "@kubernetes/client-node";
 import { kubectl, kubectlOk, freshNamespace, testCluster, getJson } from "../../../ci/test/cluster.ts";
 import { KubeApiError, KubeClient, type KubeObject } from "../runtime/client.ts";
+import { kubeconfigCredentials } from "../runtime/kubeconfig.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { startOperator, waitForReady } from "./operator-harness.ts";
 import { grantedPermissions } from "./rbac.ts";
@@ -14,17 +14,8 @@ const API = "kubeflow.tkestack.io/v1alpha1";
 const kernelGvk = { apiVersion: API, kind: "JupyterKernel" };
 
 function clientWithToken(token: string): KubeClient {
-  const admin = new KubeConfig();
-  admin.loadFromFile(testCluster.kubeconfig);
-  const cluster = admin.getCurrentCluster()!;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: cluster.server, caFile: cluster.caFile, skipTLSVerify: false }],
-    users: [{ name: "gateway", token }],
-    contexts: [{ name: "gateway", cluster: "c", user: "gateway" }],
-    currentContext: "gateway",
-  });
-  return new KubeClient(kc);
+  const admin = kubeconfigCredentials(testCluster.kubeconfig);
+  return new KubeClient({ server: admin.server, ca: admin.ca, authorization: async () => `Bearer ${token}` });
 }
 
 async function forbidden(what: string, call: () => Promise<unknown>): Promise<void> {

@@ -3,6 +3,7 @@
 import type { Container, EnvVar, Pod, PodTemplateSpec, Toleration, Volume } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { API_VERSION, KIND, LABELS } from "../api.ts";
+import type { KubeObject } from "../runtime/client.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, imageOverrideProblem, podPolicyViolations, withRestrictedDefaults, type KernelPodPolicy } from "./policy.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
@@ -227,4 +228,35 @@ function applyResources(main: Container, spec: JupyterKernelSpec | undefined, gp
   if (Object.keys(limits).length) resources.limits = limits;
   if (Object.keys(requests).length) resources.requests = requests;
   main.resources = resources;
+}
+
+/**
+ * What the sidecar's cache keeps of a kernel pod: only what planKernel, statusFromPod and the GPU
+ * metrics read. A pod from the API server is ~6 KB of JSON (managedFields, env, volumes, probes,
+ * tolerations); thousands of them are most of the controller's memory.
+ */
+export function kernelPodForCache(obj: KubeObject): KubeObject {
+  const pod = obj as Pod;
+  const m = pod.metadata ?? {};
+  const s = pod.status;
+  return {
+    apiVersion: pod.apiVersion, kind: pod.kind,
+    metadata: {
+      name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion,
+      ...(m.labels ? { labels: m.labels } : {}),
+      ...(m.ownerReferences ? { ownerReferences: m.ownerReferences } : {}),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    },
+    spec: {
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, ...(c.resources?.limits ? { resources: { limits: c.resources.limits } } : {}) })),
+    },
+    ...(s ? {
+      status: {
+        phase: s.phase, reason: s.reason, message: s.message, podIP: s.podIP, startTime: s.startTime,
+        conditions: s.conditions?.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+        containerStatuses: s.containerStatuses?.map((c) => ({ name: c.name, state: c.state })),
+      },
+    } : {}),
+  } as Pod as KubeObject;
 }

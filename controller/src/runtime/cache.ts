@@ -31,13 +31,15 @@ export class Cache {
   }
 
   /** The informer for a kind, created on first use (and started if the cache runs). A label
-   *  selector narrows what is cached (e.g. only pods labelled component=kernel). */
-  informerFor<T extends KubeObject = KubeObject>(gvk: GroupVersionKind, opts: { labelSelector?: string } = {}): Informer<T> {
+   *  selector narrows what is cached (e.g. only pods labelled component=kernel), a transform what
+   *  is kept of each object. */
+  informerFor<T extends KubeObject = KubeObject>(gvk: GroupVersionKind, opts: { labelSelector?: string; transform?: (obj: KubeObject) => KubeObject } = {}): Informer<T> {
     const key = gvkKey(gvk);
     let inf = this.informers.get(key);
     if (inf) {
       const existing = inf.labelSelector;
       if (existing !== opts.labelSelector) throw new Error(`${gvk.kind} is already cached with label selector ${JSON.stringify(existing)}; one selector per kind`);
+      if (opts.transform && inf.transformFn !== opts.transform) throw new Error(`${gvk.kind} is already cached with another transform; one transform per kind`);
       return inf as unknown as Informer<T>;
     }
     inf = new Informer(this.client, {
@@ -45,6 +47,7 @@ export class Cache {
       gvk,
       namespace: this.namespace,
       labelSelector: opts.labelSelector,
+      ...(opts.transform ? { transform: opts.transform } : {}),
       log: this.opts.log ?? silentLogger,
       onRestart: (reason) => this.opts.onRestart?.(gvk, reason),
     });

@@ -1,10 +1,11 @@
-// A thin REST client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which
-// handles kubeconfig files, in-cluster tokens and TLS). We speak to the API server directly
-// because the generic KubernetesObjectApi cannot address subresources (/status), re-serialises
-// bodies through its model types (dropping unknown fields), and opens a new connection pool per
-// request; here one undici dispatcher is reused and bodies go out exactly as given.
-import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { fetch, type Dispatcher } from "undici";
+// A thin REST client for the Kubernetes API over node:https, with credentials from kubeconfig.ts.
+// We speak to the API server directly because client-node's generic KubernetesObjectApi cannot
+// address subresources (/status), re-serialises bodies through its model types (dropping unknown
+// fields) and costs ~85 MB of memory to import; here bodies go out exactly as given, over one
+// keep-alive connection pool.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { loadCredentials, type Credentials } from "./kubeconfig.ts";
 
 export interface OwnerReference {
   apiVersion: string;
@@ -92,89 +93,114 @@ export interface WatchOptions {
   timeoutSeconds?: number;
 }
 
+/** One finished API request, as a Kubernetes verb (get, list, watch, create, patch, update,
+ *  delete) on a resource ("pods", "jupyterkernels/status"); code 0 when no answer came. */
+export interface RequestRecord { verb: string; resource: string; code: number }
+
+/** The verb and resource of a request path, as the API server's own metrics name them. */
+export function describeRequest(method: string, path: string, watch = false): { verb: string; resource: string } {
+  // /api/v1/namespaces/ns/pods/name/status, /apis/g/v/pods, /apis/g/v/namespaces/ns/pods/name
+  const parts = path.split("?")[0]!.split("/").filter(Boolean);
+  const rest = parts.slice(parts[0] === "api" ? 2 : 3);
+  if (rest[0] === "namespaces" && rest.length > 2) rest.splice(0, 2);
+  const [resource = "", name, sub] = rest;
+  const verb = watch ? "watch" : method === "GET" ? (name ? "get" : "list") : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method] ?? method.toLowerCase();
+  return { verb, resource: sub ? `${resource}/${sub}` : resource };
+}
+
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly credentials: Credentials;
+  /** Called after every request (for the controller's request metrics). */
+  onRequest: ((r: RequestRecord) => void) | undefined;
   readonly server: string;
-  /** Upper bound for one non-watch request: a dead API server must not hang a reconcile for the
-   *  transport's 5-minute default. */
+  /** Upper bound for one non-watch request: a dead API server must not hang a reconcile. */
   requestTimeoutMs = 30_000;
-  private dispatcher: Dispatcher | undefined;
+  private agent: HttpsAgent | HttpAgent;
   private readonly discovery = new Map<string, Promise<Map<string, ApiResource>>>();
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/+$/, "");
+  constructor(credentials: Credentials) {
+    this.credentials = credentials;
+    this.server = credentials.server.replace(/\/+$/, "");
+    this.agent = this.newAgent();
   }
 
-  /** Credentials from a kubeconfig file, or in-cluster (service account) when path is "". */
+  /** Credentials from a kubeconfig file, or the defaults (in-cluster in a pod) when path is "". */
   static fromConfig(kubeconfigPath: string): KubeClient {
-    const kc = new KubeConfig();
-    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-    else kc.loadFromDefault();
-    return new KubeClient(kc);
+    return new KubeClient(loadCredentials(kubeconfigPath));
   }
 
-  /** Starts a new connection pool for the next requests; the old one closes once its requests end.
-   *  Used when a watch stalled: HTTP/2 multiplexes every request over one connection, and if that
-   *  connection went silently dead, new requests on it would stall too. */
+  private newAgent(): HttpsAgent | HttpAgent {
+    // HTTP/1.1 with keep-alive: a connection per request in flight (each watch holds one), reused.
+    if (this.server.startsWith("http:")) return new HttpAgent({ keepAlive: true });
+    const c = this.credentials;
+    return new HttpsAgent({ keepAlive: true, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTlsVerify });
+  }
+
+  /** New connections for the next requests; the old ones close as their requests end. Used when a
+   *  watch stalled or a request got no answer: its connection may be silently dead. */
   resetConnections(): void {
-    const old = this.dispatcher;
-    this.dispatcher = undefined;
-    old?.close().catch(() => {});
+    const old = this.agent;
+    this.agent = this.newAgent();
+    old.on("free", (socket) => socket.destroy());
+    for (const list of Object.values(old.freeSockets)) for (const socket of list ?? []) socket.destroy();
   }
 
-  /** Auth headers are fetched per request (tokens rotate); the connection pool is kept. */
-  private async prepare(url: string, method: HttpMethod): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
-    const ctx = new RequestContext(url, method);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    this.dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
-    return { headers: ctx.getHeaders() as Record<string, string>, dispatcher: this.dispatcher };
-  }
-
-  private url(path: string, query?: RequestOptions["query"]): string {
+  private url(path: string, query?: RequestOptions["query"]): URL {
     const u = new URL(this.server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-    return u.toString();
+    return u;
+  }
+
+  /** Sends one request; resolves with the response once its headers arrived (body unread). */
+  private async send(method: string, url: URL, body: string | undefined, contentType: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const auth = await this.credentials.authorization();
+    if (auth) headers.Authorization = auth;
+    if (body !== undefined) { headers["Content-Type"] = contentType ?? "application/json"; headers["Content-Length"] = String(Buffer.byteLength(body)); }
+    const attempt = (): Promise<{ res?: IncomingMessage; err?: Error; reused: boolean }> => new Promise((resolve) => {
+      const req = (url.protocol === "http:" ? httpRequest : httpsRequest)(url, { method, headers, agent: this.agent, signal });
+      req.on("response", (res) => resolve({ res, reused: req.reusedSocket }));
+      req.on("error", (err) => resolve({ err, reused: req.reusedSocket }));
+      req.end(body);
+    });
+    let r = await attempt();
+    // A pooled connection the server has just closed (a reset after an API server restart, or an
+    // idle keep-alive timeout) fails the request before any response: try once on a new one.
+    // Safe for our writes: applies and resourceVersion-guarded PUTs are idempotent, a repeated
+    // create answers 409 AlreadyExists and a repeated delete 404.
+    if (r.err && !signal.aborted && isConnectionError(r.err, r.reused)) {
+      await new Promise((res) => setTimeout(res, 50));
+      r = await attempt();
+    }
+    if (r.err) throw r.err;
+    return r.res!;
   }
 
   async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, opts: RequestOptions = {}): Promise<T> {
     const url = this.url(path, opts.query);
-    const { headers, dispatcher } = await this.prepare(url, method as HttpMethod);
-    headers["Accept"] = "application/json";
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
-      headers["Content-Type"] = opts.contentType ?? "application/json";
-    }
+    const body = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    let res;
+    let status: number;
     let text: string;
     try {
-      try {
-        res = await fetch(url, { method, headers, body, dispatcher, signal });
-      } catch (err) {
-        // A pooled connection the server has just closed (an HTTP/2 GOAWAY or a reset after an API
-        // server restart) fails the request before any response: try once more on a new connection.
-        // Safe for our writes: apply and resourceVersion-guarded PUTs are idempotent, a repeated
-        // create answers 409 AlreadyExists and a repeated delete 404.
-        if (signal.aborted || !isConnectionError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-        res = await fetch(url, { method, headers, body, dispatcher: this.dispatcher ?? dispatcher, signal });
-      }
-      text = await res.text();
+      const res = await this.send(method, url, body, opts.contentType, signal);
+      status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString("utf8");
+      this.onRequest?.({ ...describeRequest(method, path), code: status });
     } catch (err) {
-      // No answer in time: the shared connection may be dead without knowing it; use a new one.
+      this.onRequest?.({ ...describeRequest(method, path), code: 0 });
+      // No answer in time: the connection may be dead without knowing it; use a new one.
       const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError";
       if (timedOut) this.resetConnections();
-      const why = timedOut ? "no answer in time" : err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : String(err);
+      const why = timedOut ? "no answer in time" : err instanceof Error ? err.message : String(err);
       throw new Error(`${method} ${path}: ${why}`, { cause: err });
     }
     let parsed: unknown;
     try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    if (!res.ok) throw apiError(res.status, parsed, `${method} ${path}`);
+    if (status < 200 || status >= 300) throw apiError(status, parsed, `${method} ${path}`);
     return parsed as T;
   }
 
@@ -257,19 +283,20 @@ export class KubeClient {
       watch: true, allowWatchBookmarks: true, resourceVersion: opts.resourceVersion,
       labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, timeoutSeconds: opts.timeoutSeconds,
     });
-    const { headers, dispatcher } = await this.prepare(url, HttpMethod.GET);
-    headers["Accept"] = "application/json";
-    const res = await fetch(url, { method: "GET", headers, dispatcher, signal });
-    if (!res.ok) {
-      const text = await res.text();
+    const res = await this.send("GET", url, undefined, undefined, signal);
+    const status = res.statusCode ?? 0;
+    this.onRequest?.({ ...describeRequest("GET", path, true), code: status });
+    if (status < 200 || status >= 300) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString("utf8");
       let parsed: unknown;
       try { parsed = JSON.parse(text); } catch { parsed = text; }
-      throw apiError(res.status, parsed, `watch ${path}`);
+      throw apiError(status, parsed, `watch ${path}`);
     }
-    if (!res.body) throw new Error(`watch ${path}: response has no body`);
     const decoder = new TextDecoder();
     let buffered = "";
-    for await (const chunk of res.body) {
+    for await (const chunk of res) {
       onActivity();
       buffered += decoder.decode(chunk as Uint8Array, { stream: true });
       let nl: number;
@@ -321,9 +348,11 @@ export class KubeClient {
   }
 }
 
-/** undici reports transport failures as TypeError("fetch failed") with the cause attached. */
-function isConnectionError(err: unknown): boolean {
-  return err instanceof TypeError && err.message === "fetch failed";
+/** A failure before any response that a fresh connection may not have: the server reset or
+ *  closed a pooled connection, or (restarting) refused a new one. */
+function isConnectionError(err: Error, reusedSocket: boolean): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ECONNREFUSED" || (reusedSocket && (code === "ECONNRESET" || code === "EPIPE" || err.message === "socket hang up"));
 }
 
 export function gvkOf(obj: KubeObject): GroupVersionKind {

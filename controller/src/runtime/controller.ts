@@ -30,12 +30,12 @@ export interface ControllerSpec {
   /** Names the controller in logs and metrics ("kernels"). */
   name: string;
   /** The primary kind: each of its objects is a key. */
-  for: GroupVersionKind & { labelSelector?: string };
+  for: GroupVersionKind & CacheSelection;
   /** Kinds whose objects the primary controls (ownerReference controller=true): a change to one
    *  requeues its owner. */
-  owns?: Array<GroupVersionKind & { labelSelector?: string }>;
+  owns?: Array<GroupVersionKind & CacheSelection>;
   /** Any other kind, mapped to primary keys by a function. */
-  watches?: Array<GroupVersionKind & { labelSelector?: string; map: KeyMapper }>;
+  watches?: Array<GroupVersionKind & CacheSelection & { map: KeyMapper }>;
   reconcile: Reconcile;
   /** Queue every primary object again this often, event or not (default 0: never). A safety net
    *  for state outside the API server (e.g. files the sidecar syncs). */
@@ -47,6 +47,9 @@ export interface ControllerSpec {
   concurrency?: number;
   queue?: Omit<QueueOptions, "concurrency">;
 }
+
+/** What of a kind the cache holds: objects matching a label selector, each through a transform. */
+export interface CacheSelection { labelSelector?: string; transform?: (obj: KubeObject) => KubeObject }
 
 const groupOf = (apiVersion: string): string => (apiVersion.includes("/") ? apiVersion.split("/")[0]! : "");
 
@@ -82,13 +85,13 @@ export class Controller {
     this.concurrency = spec.concurrency ?? deps.concurrency ?? 1;
 
     // Handlers are registered once; while the controller is stopped (not leader) they drop events.
-    const { labelSelector: primarySelector, ...primary } = spec.for;
-    this.cache.informerFor(primary, { labelSelector: primarySelector }).on((e) => this.enqueue([objectKey(e.object)]));
-    for (const { labelSelector, ...gvk } of spec.owns ?? []) {
-      this.cache.informerFor(gvk, { labelSelector }).on((e) => this.enqueue(this.mapEvent(e, (o) => ownerKeys(o, primary))));
+    const { labelSelector: primarySelector, transform: primaryTransform, ...primary } = spec.for;
+    this.cache.informerFor(primary, { labelSelector: primarySelector, transform: primaryTransform }).on((e) => this.enqueue([objectKey(e.object)]));
+    for (const { labelSelector, transform, ...gvk } of spec.owns ?? []) {
+      this.cache.informerFor(gvk, { labelSelector, transform }).on((e) => this.enqueue(this.mapEvent(e, (o) => ownerKeys(o, primary))));
     }
-    for (const { labelSelector, map, ...gvk } of spec.watches ?? []) {
-      this.cache.informerFor(gvk, { labelSelector }).on((e) => this.enqueue(this.mapEvent(e, map)));
+    for (const { labelSelector, transform, map, ...gvk } of spec.watches ?? []) {
+      this.cache.informerFor(gvk, { labelSelector, transform }).on((e) => this.enqueue(this.mapEvent(e, map)));
     }
   }
 

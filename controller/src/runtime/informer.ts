@@ -18,7 +18,7 @@ export type InformerEventType = "add" | "update" | "delete";
 export interface InformerEvent<T extends KubeObject = KubeObject> {
   type: InformerEventType;
   object: T;
-  /** The previous version, for updates. */
+  /** The previous version, for updates; for deletes, the version that was stored. */
   old?: T;
 }
 export type InformerHandler<T extends KubeObject = KubeObject> = (event: InformerEvent<T>) => void;
@@ -32,6 +32,9 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Applied to every object before it is stored, to keep only what reconcilers read (as
+   *  controller-runtime's cache transforms do). Default: drop metadata.managedFields. */
+  transform?: (obj: KubeObject) => KubeObject;
   /** Full re-list period (default 10 min; 0 disables). */
   relistPeriodMs?: number;
   /** Server-side watch timeout; each watch picks a random value in [t, 2t) (default 300 s). */
@@ -60,7 +63,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly restarts: Record<RestartReason, number> = { error: 0, stall: 0, gone: 0 };
 
   private readonly client: KubeClient;
-  private readonly opts: Required<Omit<InformerOptions, "namespace" | "labelSelector" | "fieldSelector" | "onRestart" | "log">> & InformerOptions;
+  private readonly opts: Required<Omit<InformerOptions, "namespace" | "labelSelector" | "fieldSelector" | "onRestart" | "log" | "transform">> & InformerOptions;
+  private readonly transform: (obj: KubeObject) => KubeObject;
   private readonly log: Logger;
   private readonly handlers: InformerHandler<T>[] = [];
   private resourceVersion = "";
@@ -81,6 +85,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       relistPeriodMs: 10 * 60_000, watchTimeoutSeconds: 300, stallGraceMs: 30_000, idleTimeoutMs: 180_000,
       backoffBaseMs: 500, backoffMaxMs: 30_000, ...opts,
     };
+    this.transform = opts.transform ?? stripManagedFields;
     this.log = (opts.log ?? silentLogger).with({ informer: `${opts.gvk.kind}.${opts.gvk.apiVersion}`, namespace: opts.namespace || undefined });
   }
 
@@ -89,6 +94,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   get lastResourceVersion(): string { return this.resourceVersion; }
   get running(): boolean { return !this.stopped; }
   get labelSelector(): string | undefined { return this.opts.labelSelector; }
+  get transformFn(): ((obj: KubeObject) => KubeObject) | undefined { return this.opts.transform; }
   /** The most recent list/watch failure (cleared by a successful list), for diagnostics. */
   get lastError(): unknown { return this.lastFailure; }
 
@@ -188,7 +194,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }, ac.signal).catch((err: unknown) => { throw ac.signal.aborted ? ac.signal.reason : err; });
     if (this.stopped) return;
     const seen = new Set<string>();
-    for (const obj of items) {
+    for (const item of items) {
+      const obj = this.transform(item) as T;
       const key = objectKey(obj);
       seen.add(key);
       const old = this.store.upsert(obj);
@@ -198,7 +205,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const key of this.store.keys()) {
       if (seen.has(key)) continue;
       const old = this.store.remove(key)!;
-      this.emit({ type: "delete", object: old });
+      this.emit({ type: "delete", object: old, old });
     }
     this.resourceVersion = resourceVersion;
     this.needRelist = false;
@@ -249,12 +256,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     const rv = e.object.metadata?.resourceVersion;
     if (e.type === "BOOKMARK") { if (rv) this.resourceVersion = rv; return; }
-    const obj = e.object;
-    obj.apiVersion ??= this.gvk.apiVersion;
-    obj.kind ??= this.gvk.kind;
+    e.object.apiVersion ??= this.gvk.apiVersion;
+    e.object.kind ??= this.gvk.kind;
+    const obj = this.transform(e.object) as T;
     if (e.type === "DELETED") {
       const old = this.store.remove(objectKey(obj));
-      if (old) this.emit({ type: "delete", object: obj });
+      if (old) this.emit({ type: "delete", object: obj, old });
     } else {
       const old = this.store.upsert(obj);
       if (!old) this.emit({ type: "add", object: obj });
@@ -262,6 +269,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     if (rv) this.resourceVersion = rv;
   }
+}
+
+/** The default transform: managedFields are often the larger half of an object, and no reconciler
+ *  reads them. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata && "managedFields" in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
 }
 
 /** 410 Gone, or an ERROR event inside the stream: the watch cannot continue from our version. */

@@ -44,6 +44,7 @@ export class Manager {
     this.log = opts.log ?? silentLogger;
     this.metrics = opts.metrics ?? new Metrics();
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 120_000;
+    this.client.onRequest ??= (r) => this.metrics.apiRequests.inc({ verb: r.verb, resource: r.resource, code: r.code });
     this.cache = new Cache(this.client, {
       namespace: opts.config.namespace,
       log: this.log,

@@ -17,6 +17,8 @@ export class Metrics {
   readonly gpusRequested: Gauge;
   readonly gpusBound: Gauge;
   readonly kernelsCulled: Counter<"kernelspec">;
+  /** Requests this process sent to the API server (client-go's rest_client_requests_total). */
+  readonly apiRequests: Counter<"verb" | "resource" | "code">;
   private readonly queues = new Map<string, QueueLike>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -46,6 +48,7 @@ export class Metrics {
     this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods.", registers });
     this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
     this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Idle kernels the sidecar shut down, by kernelspec.", labelNames: ["kernelspec"], registers });
+    this.apiRequests = new Counter({ name: "elastic_jupyter_api_requests_total", help: "Requests to the API server by verb, resource (with subresource) and HTTP code (0: no answer).", labelNames: ["verb", "resource", "code"], registers });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

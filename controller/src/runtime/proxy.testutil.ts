@@ -1,15 +1,13 @@
 // Test helper: a TCP proxy in front of the API server that can freeze its open connections.
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "./client.ts";
+import { kubeconfigCredentials } from "./kubeconfig.ts";
 
 /** A TCP proxy to the API server that can freeze its open connections: bytes stop flowing both
  *  ways but nothing is closed, exactly what a silently dead connection looks like. New
  *  connections after a freeze flow normally. */
 export async function freezableProxy(kubeconfig: string): Promise<{ port: number; freeze: () => void; close: () => Promise<void> }> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const targetPort = Number(new URL(kc.getCurrentCluster()!.server).port);
+  const targetPort = Number(new URL(kubeconfigCredentials(kubeconfig).server).port);
   const pairs: Array<[Socket, Socket]> = [];
   const server: Server = createServer((down) => {
     const up = connect(targetPort, "127.0.0.1");
@@ -28,9 +26,5 @@ export async function freezableProxy(kubeconfig: string): Promise<{ port: number
 
 /** A client for the kubeconfig's credentials that connects through 127.0.0.1:port. */
 export function clientVia(kubeconfig: string, port: number): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const cluster = kc.getCurrentCluster()!;
-  kc.loadFromOptions({ clusters: [{ ...cluster, server: `https://127.0.0.1:${port}` }], users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  return new KubeClient(kc);
+  return new KubeClient({ ...kubeconfigCredentials(kubeconfig), server: `https://127.0.0.1:${port}` });
 }

@@ -1,0 +1,430 @@
+// The kernel path at scale, against the baseline of launching the same pods directly, in one run
+// on the local control plane (real etcd, kube-apiserver, scheduler, controller-manager; kwok nodes).
+//
+//   npm run bench:controller-scale [-- --seed 1 --out bench/results --keep-cluster]
+//
+// Loads, each measured for direct pods first and then for JupyterKernels (sidecar role as a child
+// process, the production build, watching one namespace):
+//   - 300 at 20/s: create -> pod created, -> pod Running, -> kernel status Running (p50/p95/p99);
+//   - 2,000 at once: until all Running, then all deleted until every pod is gone;
+//   - 5,000 live kernels (no direct baseline): converge, a quiet steady-state window, clean up.
+// Also: the controller's RSS and CPU, reconciles, and API requests per kernel by verb, from the
+// API server's own metrics (apiserver_request_total) and from the controller's client metrics.
+// Writes a Markdown table and a JSON file; prints the table.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { randomUUID } from "node:crypto";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { JupyterKernel } from "@elastic-jupyter/api";
+import { KubeClient, type KubeObject, type WatchEvent } from "../controller/src/runtime/client.ts";
+import { desiredKernelPod } from "../controller/src/kernels/pod.ts";
+import { API_VERSION, KIND } from "../controller/src/api.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: "string", default: "1" },
+    out: { type: "string", default: join(root, "bench/results") },
+    "keep-cluster": { type: "boolean", default: false },
+    rate: { type: "string", default: "20" },
+    "rate-count": { type: "string", default: "300" },
+    burst: { type: "string", default: "2000" },
+    live: { type: "string", default: "5000" },
+    nodes: { type: "string", default: "200" },
+    concurrency: { type: "string", default: "" },
+    entry: { type: "string", default: join(root, "controller/dist/main.js") },
+  },
+});
+const int = (name: keyof typeof args): number => {
+  const v = Number(args[name]);
+  if (!Number.isInteger(v) || v < 0) { console.error(`--${name} must be a whole number, got ${JSON.stringify(args[name])}`); process.exit(2); }
+  return v;
+};
+const SEED = int("seed"), RATE = int("rate"), RATE_COUNT = int("rate-count"), BURST = int("burst"), LIVE = int("live"), NODES = int("nodes");
+const GPUS_PER_NODE = 16;
+const CLUSTER = { EJ_CLUSTER_NAME: "bench", EJ_PORT_BASE: "24443", EJ_CPU_NODES: "0", EJ_GPU_NODES: String(NODES), EJ_GPUS_PER_NODE: String(GPUS_PER_NODE) };
+const NS = `bench-${SEED}`;
+const log = (m: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`); };
+
+/** mulberry32: a small seeded PRNG, so the GPU mix is the same in every run with the same seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(SEED);
+
+// ---- the cluster ----------------------------------------------------------------------------
+
+function cluster(cmd: string): string {
+  return execFileSync(join(root, "ci/cluster"), [cmd], { env: { ...process.env, ...CLUSTER }, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+}
+log(`starting the local control plane "bench" with ${NODES} kwok GPU nodes x ${GPUS_PER_NODE} GPUs`);
+const clusterEnv = cluster("up");
+// `ci/cluster up` ends with `export KUBECONFIG=...` and `export PATH=<tools>:$PATH`.
+const kubeconfig = /export KUBECONFIG=(\S+)/.exec(clusterEnv)?.[1];
+const toolsPath = /export PATH=(\S+):\$PATH/.exec(clusterEnv)?.[1];
+if (!kubeconfig || !toolsPath) throw new Error(`ci/cluster up printed no KUBECONFIG or PATH: ${clusterEnv}`);
+const clusterDir = dirname(kubeconfig);
+const pidOf = (component: string): number => Number(readFileSync(join(clusterDir, `${component}.pid`), "utf8").trim());
+const client = KubeClient.fromConfig(kubeconfig);
+const kubectl = (...a: string[]): string => execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...a], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, PATH: `${toolsPath}:${process.env.PATH}` } });
+kubectl("apply", "--server-side", "--force-conflicts", "-f", join(root, "charts/elastic-jupyter/files/crds/"));
+kubectl("wait", "--for=condition=Established", "crd/jupyterkernels.kubeflow.tkestack.io", "--timeout=60s");
+try { kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s"); } catch { /* not there */ }
+kubectl("create", "namespace", NS);
+
+// ---- what we create ------------------------------------------------------------------------
+
+const POD_GVK = { apiVersion: "v1", kind: "Pod" };
+const KERNEL_GVK = { apiVersion: API_VERSION, kind: KIND.kernel };
+const SELECTOR = "component=kernel";
+
+/** One kernel as the launcher would create it: spec.template with one container and an id. A
+ *  quarter ask for one GPU (seeded); all tolerate the GPU nodes' taint. */
+function kernelObject(name: string): JupyterKernel {
+  const gpu = random() < 0.25;
+  return {
+    apiVersion: API_VERSION, kind: KIND.kernel,
+    metadata: { name, namespace: NS, labels: { "bench.elastic-jupyter.io/run": String(SEED) } },
+    spec: {
+      kernelId: randomUUID(),
+      template: {
+        spec: {
+          containers: [{ name: "kernel", image: "bench.local/kernel:1", ...(gpu ? { resources: { limits: { "nvidia.com/gpu": "1" } } } : {}) }],
+          tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+        },
+      },
+    },
+  } as JupyterKernel;
+}
+
+/** The pod the controller would make for that kernel, without the owner (there is none). */
+function directPod(name: string): Pod {
+  const k = kernelObject(name);
+  const owned = { ...k, metadata: { ...k.metadata, uid: "00000000-0000-0000-0000-000000000000" } } as JupyterKernel;
+  const r = desiredKernelPod(owned, undefined, undefined, { bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap" });
+  if ("error" in r) throw new Error(r.error.message);
+  delete r.pod.metadata!.ownerReferences;
+  return r.pod;
+}
+
+// ---- watching: when each pod appeared and ran, when each kernel's status said Running ----------
+
+interface Times { created?: number; running?: number; gone?: number; kernelRunning?: number }
+const times = new Map<string, Times>();
+const at = (name: string): Times => { let t = times.get(name); if (!t) times.set(name, (t = {})); return t; };
+let livePods = new Set<string>();
+let watchers: AbortController | undefined;
+
+async function watchKind<T extends KubeObject>(gvk: typeof POD_GVK, onEvent: (e: WatchEvent<T>, now: number) => void, signal: AbortSignal): Promise<void> {
+  let { resourceVersion } = await client.list<T>(gvk, { namespace: NS, labelSelector: gvk.kind === "Pod" ? SELECTOR : undefined, limit: 1 });
+  while (!signal.aborted) {
+    await client.watch<T>(gvk, { namespace: NS, labelSelector: gvk.kind === "Pod" ? SELECTOR : undefined, resourceVersion, timeoutSeconds: 600 }, (e) => {
+      const now = performance.now();
+      if (e.object.metadata?.resourceVersion) resourceVersion = e.object.metadata.resourceVersion;
+      if (e.type === "ERROR") throw new Error(`watch ${gvk.kind}: ${JSON.stringify(e.object)}`);
+      if (e.type !== "BOOKMARK") onEvent(e, now);
+    }, signal).catch((err: unknown) => { if (!signal.aborted) throw err; });
+  }
+}
+
+function startWatching(): Promise<unknown> {
+  watchers = new AbortController();
+  const signal = watchers.signal;
+  const pods = watchKind<Pod>(POD_GVK, (e, now) => {
+    const name = e.object.metadata!.name!;
+    const t = at(name);
+    if (e.type === "DELETED") { t.gone ??= now; livePods.delete(name); return; }
+    livePods.add(name);
+    t.created ??= now;
+    if (e.object.status?.phase === "Running") t.running ??= now;
+  }, signal);
+  const kernels = watchKind<JupyterKernel>(KERNEL_GVK, (e, now) => {
+    if (e.type !== "DELETED" && e.object.status?.phase === "Running") at(e.object.metadata!.name!).kernelRunning ??= now;
+  }, signal);
+  return Promise.all([pods, kernels]);
+}
+
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  while (!done()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(20);
+  }
+  return performance.now();
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+// ---- the controller under test -------------------------------------------------------------
+
+interface ProcSample { rssMiB: number; hwmMiB: number; cpuS: number }
+function sample(pid: number): ProcSample {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime (fields 14 and 15)
+  return { rssMiB: kb("VmRSS") / 1024, hwmMiB: kb("VmHWM") / 1024, cpuS: ticks / 100 };
+}
+
+let controller: ChildProcess | undefined;
+let metricsPort = 0;
+async function startController(): Promise<void> {
+  const logFile = join(args.out!, "controller.log");
+  const out = createWriteStream(logFile);
+  const extra = args.concurrency ? ["--concurrency", args.concurrency] : [];
+  controller = spawn(process.execPath, [args.entry!, "--role", "sidecar", "--namespace", NS, "--kubeconfig", kubeconfig!, "--metrics-addr", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+  controller.stderr!.pipe(out);
+  let buf = "";
+  const running = new Promise<void>((res, rej) => {
+    controller!.on("exit", (code) => rej(new Error(`the controller exited with ${code}; see ${logFile}`)));
+    controller!.stdout!.on("data", (d: Buffer) => {
+      out.write(d);
+      buf += d.toString();
+      const m = /"msg":"running".*?"metricsPort":(\d+)/.exec(buf);
+      if (m && !metricsPort) { metricsPort = Number(m[1]); res(); }
+      if (buf.length > 65536) buf = buf.slice(-4096);
+    });
+  });
+  await running;
+}
+
+async function scrape(url: string): Promise<Map<string, number>> {
+  const text = url.startsWith("/") ? await client.request<string>("GET", url) : await (await fetch(url)).text();
+  const out = new Map<string, number>();
+  for (const line of String(text).split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+/** Sums series of `metric` whose labels match `where`, grouped by the labels in `by`. */
+function sumBy(m: Map<string, number>, metric: string, where: Record<string, string>, by: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [series, v] of m) {
+    if (!series.startsWith(metric + "{")) continue;
+    const labels = Object.fromEntries([...series.slice(metric.length + 1, -1).matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (!Object.entries(where).every(([k, v2]) => labels[k] === v2)) continue;
+    const key = by.map((b) => labels[b] ?? "").join(" ");
+    out.set(key, (out.get(key) ?? 0) + v);
+  }
+  return out;
+}
+const diff = (a: Map<string, number>, b: Map<string, number>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const [k, v] of b) { const d = v - (a.get(k) ?? 0); if (d) out[k] = d; }
+  return out;
+};
+const apiserverRequests = async (resource: string): Promise<Map<string, number>> =>
+  sumBy(await scrape("/metrics"), "apiserver_request_total", { resource, group: resource === "pods" ? "" : "kubeflow.tkestack.io" }, ["verb", "subresource"]);
+const controllerMetrics = async (): Promise<Map<string, number>> => scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+
+// ---- the loads ------------------------------------------------------------------------------
+
+const pct = (xs: number[], p: number): number => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const dist = (xs: number[]): { p50: number; p95: number; p99: number; n: number } => ({ p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), n: xs.length });
+
+type Mode = "direct" | "kernels";
+const create = async (mode: Mode, name: string): Promise<void> => {
+  if (mode === "direct") await client.create(directPod(name));
+  else await client.create(kernelObject(name));
+};
+const remove = async (mode: Mode, name: string): Promise<void> => {
+  await client.delete(mode === "direct" ? POD_GVK : KERNEL_GVK, NS, name);
+};
+
+async function waitGone(names: string[], timeoutMs: number): Promise<number> {
+  return until(`${names.length} pods gone`, () => names.every((n) => !livePods.has(n)), timeoutMs);
+}
+
+async function rateLoad(mode: Mode): Promise<Record<string, unknown>> {
+  const names = Array.from({ length: RATE_COUNT }, (_, i) => `${mode === "direct" ? "d" : "k"}-rate-${i}`);
+  const started = new Map<string, number>();
+  const interval = 1000 / RATE;
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const due = t0 + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const name = names[i]!;
+    started.set(name, performance.now());
+    inflight.push(create(mode, name));
+  }
+  await Promise.all(inflight);
+  await until("all Running", () => names.every((n) => times.get(n)?.running !== undefined && (mode === "direct" || times.get(n)?.kernelRunning !== undefined)), 120_000);
+  const lat = (f: (t: Times) => number | undefined): number[] => names.map((n) => f(times.get(n)!)! - started.get(n)!);
+  const result = {
+    podCreated: mode === "kernels" ? dist(lat((t) => t.created)) : undefined,
+    podRunning: dist(lat((t) => t.running)),
+    kernelRunning: mode === "kernels" ? dist(lat((t) => t.kernelRunning)) : undefined,
+  };
+  await pool(names, 32, (n) => remove(mode, n));
+  await waitGone(names, 180_000);
+  return result;
+}
+
+async function burstLoad(mode: Mode, count: number, tag: string, onLive?: () => Promise<void>): Promise<Record<string, number>> {
+  const names = Array.from({ length: count }, (_, i) => `${mode === "direct" ? "d" : "k"}-${tag}-${i}`);
+  const t0 = performance.now();
+  await pool(names, 32, (n) => create(mode, n));
+  const created = performance.now();
+  const tRunning = await until(`${count} Running`, () => names.every((n) => times.get(n)?.running !== undefined), 600_000);
+  const tKernels = mode === "kernels" ? await until(`${count} kernels Running`, () => names.every((n) => times.get(n)?.kernelRunning !== undefined), 600_000) : tRunning;
+  if (onLive) await onLive();
+  const d0 = performance.now();
+  await pool(names, 32, (n) => remove(mode, n));
+  const tGone = await waitGone(names, 900_000);
+  return { createRequestsS: (created - t0) / 1000, allRunningS: (tRunning - t0) / 1000, allKernelsRunningS: (tKernels - t0) / 1000, allGoneS: (tGone - d0) / 1000 };
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+mkdirSync(args.out!, { recursive: true });
+const report: Record<string, unknown> = { seed: SEED, nodes: NODES, gpusPerNode: GPUS_PER_NODE, date: new Date().toISOString(), entry: args.entry };
+const apiserverPid = pidOf("kube-apiserver");
+const watching = startWatching();
+watching.catch((err: unknown) => { log(`watch failed: ${String(err)}`); process.exit(1); });
+await sleep(500);
+
+try {
+  // Direct-pod baselines first (no controller running, so it takes no CPU from them).
+  log(`direct pods: ${RATE_COUNT} at ${RATE}/s`);
+  const directRate = await rateLoad("direct");
+  log(`direct pods: ${BURST} at once`);
+  let a0 = sample(apiserverPid);
+  const directBurst = await burstLoad("direct", BURST, "burst");
+  const directBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
+
+  log("starting the controller (sidecar role)");
+  await startController();
+  await sleep(3000);
+  const pid = controller!.pid!;
+  const idle = sample(pid);
+
+  log(`kernels: ${RATE_COUNT} at ${RATE}/s`);
+  let live300 = 0;
+  const kernelRate = await (async () => {
+    const r = rateLoad("kernels");
+    await sleep((RATE_COUNT / RATE) * 1000 + 1000);
+    live300 = sample(pid).rssMiB;
+    return r;
+  })();
+
+  log(`kernels: ${BURST} at once`);
+  a0 = sample(apiserverPid);
+  const c0 = sample(pid);
+  const k0 = await apiserverRequests("jupyterkernels"), p0 = await apiserverRequests("pods"), m0 = await controllerMetrics();
+  let live2000 = 0;
+  const kernelBurst = await burstLoad("kernels", BURST, "burst", async () => { await sleep(3000); live2000 = sample(pid).rssMiB; });
+  // Pods are gone; the kernels' deletion has finished when the controller's cache has none left.
+  const c1 = sample(pid);
+  const kernelBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
+  const k1 = await apiserverRequests("jupyterkernels"), p1 = await apiserverRequests("pods"), m1 = await controllerMetrics();
+  const perKernel = (d: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(d).map(([k, v]) => [k.trim() || "(none)", Math.round((v / BURST) * 100) / 100]));
+  const controllerRequests = diff(sumBy(m0, "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]), sumBy(m1, "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]));
+  const reconciles = diff(sumBy(m0, "elastic_jupyter_reconcile_total", { controller: "kernels" }, ["result"]), sumBy(m1, "elastic_jupyter_reconcile_total", { controller: "kernels" }, ["result"]));
+  const burstRequests = {
+    // The harness only POSTs and DELETEs kernels and watches; every other verb is someone else's.
+    apiserverJupyterKernels: perKernel(diff(k0, k1)),
+    apiserverPods: perKernel(diff(p0, p1)),
+    controller: perKernel(controllerRequests),
+    reconciles: perKernel(reconciles),
+  };
+
+  log(`kernels: ${LIVE} live`);
+  let live5000 = 0, steady: Record<string, unknown> = {};
+  const e0 = sumBy(await controllerMetrics(), "elastic_jupyter_reconcile_errors_total", {}, []);
+  const kernelLive = await burstLoad("kernels", LIVE, "live", async () => {
+    await sleep(3000);
+    live5000 = sample(pid).rssMiB;
+    // Steady state: nothing changes for 20 s; the controller should send nothing but watches.
+    const s0 = sumBy(await controllerMetrics(), "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]);
+    await sleep(20_000);
+    const s1 = sumBy(await controllerMetrics(), "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]);
+    steady = { windowS: 20, controllerRequests: diff(s0, s1) };
+  });
+  const e1 = sumBy(await controllerMetrics(), "elastic_jupyter_reconcile_errors_total", {}, []);
+  const leftPods = JSON.parse(kubectl("get", "pods", "-n", NS, "-o", "json")).items.length as number;
+  await until("kernels gone", () => JSON.parse(kubectl("get", "jupyterkernels", "-n", NS, "-o", "json")).items.length === 0, 300_000);
+  const peak = sample(pid);
+
+  Object.assign(report, {
+    rate: { count: RATE_COUNT, perSecond: RATE, direct: directRate, kernels: kernelRate },
+    burst: { count: BURST, direct: { ...directBurst, apiserverCpuS: directBurstApiserverCpuS }, kernels: { ...kernelBurst, apiserverCpuS: kernelBurstApiserverCpuS, controllerCpuS: c1.cpuS - c0.cpuS }, requestsPerKernel: burstRequests },
+    live: { count: LIVE, kernels: kernelLive, reconcileErrors: (e1.get("") ?? 0) - (e0.get("") ?? 0), podsLeft: leftPods, steady },
+    controllerRssMiB: { idle: idle.rssMiB, live300, live2000, live5000, peak: peak.hwmMiB },
+  });
+} finally {
+  watchers?.abort();
+  controller?.kill("SIGTERM");
+  try { kubectl("delete", "namespace", NS, "--wait=false"); } catch { /* best effort */ }
+  if (!args["keep-cluster"]) cluster("down");
+}
+
+writeFileSync(join(args.out!, "controller-scale.json"), JSON.stringify(report, null, 2) + "\n");
+const table = formatTable(report);
+writeFileSync(join(args.out!, "controller-scale.md"), table);
+process.stdout.write(table);
+process.exit(0);
+
+function formatTable(r: Record<string, any>): string {
+  const ms = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? "—" : `${x.toFixed(1)} ms`);
+  const s = (x: number): string => `${x.toFixed(1)} s`;
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  const dr = r.rate.direct.podRunning, kr = r.rate.kernels.podRunning, kc = r.rate.kernels.podCreated, kk = r.rate.kernels.kernelRunning;
+  const db = r.burst.direct, kb = r.burst.kernels;
+  const rows = [
+    ["measure", "direct pods", "JupyterKernels", "ratio", "target"],
+    ["---", "---", "---", "---", "---"],
+    [`${r.rate.count} at ${r.rate.perSecond}/s: CR → pod created p50 / p95 / p99`, "—", `${ms(kc.p50)} / ${ms(kc.p95)} / ${ms(kc.p99)}`, "", "p99 ≤ 30 ms"],
+    [`${r.rate.count} at ${r.rate.perSecond}/s: create → pod Running p50`, ms(dr.p50), ms(kr.p50), ratio(kr.p50, dr.p50), "≤ 1.10×"],
+    [`${r.rate.count} at ${r.rate.perSecond}/s: create → pod Running p95`, ms(dr.p95), ms(kr.p95), ratio(kr.p95, dr.p95), ""],
+    [`${r.rate.count} at ${r.rate.perSecond}/s: create → pod Running p99`, ms(dr.p99), ms(kr.p99), ratio(kr.p99, dr.p99), "≤ 1.10×"],
+    [`${r.rate.count} at ${r.rate.perSecond}/s: create → kernel status Running p50 / p99`, "—", `${ms(kk.p50)} / ${ms(kk.p99)}`, "", ""],
+    [`${r.burst.count} at once: all pods Running`, s(db.allRunningS), s(kb.allRunningS), ratio(kb.allRunningS, db.allRunningS), "≤ 1.25×"],
+    [`${r.burst.count} at once: all kernel statuses Running`, "—", s(kb.allKernelsRunningS), "", ""],
+    [`${r.burst.count} deleted: all pods gone`, s(db.allGoneS), s(kb.allGoneS), ratio(kb.allGoneS, db.allGoneS), "≤ 1.25×"],
+    [`${r.burst.count}: API server CPU, create to gone`, s(db.apiserverCpuS), s(kb.apiserverCpuS), ratio(kb.apiserverCpuS, db.apiserverCpuS), ""],
+    [`${r.burst.count}: controller CPU, create to gone`, "—", `${kb.controllerCpuS.toFixed(1)} CPU-s`, "", "≤ 11.3 CPU-s"],
+    [`${r.live.count} live: all Running / all gone`, "—", `${s(r.live.kernels.allKernelsRunningS)} / ${s(r.live.kernels.allGoneS)}`, "", "no errors, no pods left"],
+    [`${r.live.count} live: reconcile errors / pods left`, "—", `${r.live.reconcileErrors} / ${r.live.podsLeft}`, "", "0 / 0"],
+    ["controller RSS idle / 300 / 2,000 / 5,000 live", "—", `${r.controllerRssMiB.idle.toFixed(0)} / ${r.controllerRssMiB.live300.toFixed(0)} / ${r.controllerRssMiB.live2000.toFixed(0)} / ${r.controllerRssMiB.live5000.toFixed(0)} MiB`, "", "2,000 ≤ 79 MiB (83 MB); 5,000 ≤ 150 MiB"],
+  ];
+  const req = r.burst.requestsPerKernel;
+  const fmt = (o: Record<string, number>): string => Object.entries(o).sort().map(([k, v]) => `${k}: ${v}`).join(", ") || "none";
+  return [
+    `# bench/controller-scale (seed ${r.seed}, ${r.nodes} kwok nodes x ${r.gpusPerNode} GPUs, ${r.date})`,
+    "",
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+    "",
+    `Per kernel over the ${r.burst.count}-kernel burst (creation to deletion):`,
+    `- API server, jupyterkernels (verb subresource): ${fmt(req.apiserverJupyterKernels)} (the harness's own: 1 POST, 1 DELETE)`,
+    `- API server, pods: ${fmt(req.apiserverPods)}`,
+    `- the controller's client (verb resource): ${fmt(req.controller)}`,
+    `- kernel reconciles: ${fmt(req.reconciles)}`,
+    `- steady state (${r.live.count} live, ${r.live.steady.windowS} s): controller requests ${fmt(r.live.steady.controllerRequests)}`,
+    "",
+  ].join("\n");
+}
