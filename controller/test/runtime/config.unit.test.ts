@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, parseConfig } from "../../src/runtime/config.ts";
 
 describe("parseConfig", () => {
   it("applies defaults for a role", () => {

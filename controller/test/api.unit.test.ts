@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as api from "@elastic-jupyter/api";
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "./api.ts";
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "../src/api.ts";
 
 describe("controller API names", () => {
   it("match the typed API's", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { JupyterKernel } from "@elastic-jupyter/api";
-import { servedBy } from "./sidecar.ts";
+import { servedBy } from "../src/sidecar.ts";
 
 const kernel = (labels?: Record<string, string>): JupyterKernel => ({
   apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel", metadata: { name: "k", ...(labels ? { labels } : {}) }, spec: { kernelId: "0b1e0c0e-0000-4000-8000-000000000000" } as JupyterKernel["spec"],

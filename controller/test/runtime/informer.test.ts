@@ -2,9 +2,9 @@
 // API server, and the re-list diff that catches changes made while nobody watched.
 import { expect } from "chai";
 import { freshNamespace, kubectlOk, testCluster, waitFor } from "../../../ci/test/cluster.ts";
-import { Cache } from "./cache.ts";
-import { KubeClient, type KubeObject } from "./client.ts";
-import { Informer, type InformerEvent } from "./informer.ts";
+import { Cache } from "../../src/runtime/cache.ts";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.ts";
+import { Informer, type InformerEvent } from "../../src/runtime/informer.ts";
 import { clientVia, freezableProxy } from "./proxy.testutil.ts";
 
 const configMaps = { apiVersion: "v1", kind: "ConfigMap" };

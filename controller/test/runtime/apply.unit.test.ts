@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { controllerOf, controllerReference, findCondition, isConditionTrue, ownedBy, setCondition, type Condition } from "./apply.ts";
+import { controllerOf, controllerReference, findCondition, isConditionTrue, ownedBy, setCondition, type Condition } from "../../src/runtime/apply.ts";
 
 const t0 = new Date("2026-01-01T10:00:00.123Z");
 const t1 = new Date("2026-01-01T10:05:00Z");

@@ -1,7 +1,7 @@
 // Test helper: a TCP proxy in front of the API server that can freeze its open connections.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "./client.ts";
+import { KubeClient } from "../../src/runtime/client.ts";
 
 /** A TCP proxy to the API server that can freeze its open connections: bytes stop flowing both
  *  ways but nothing is closed, exactly what a silently dead connection looks like. New

@@ -3,10 +3,10 @@
 // leader-only reconciling with two managers, hand-over on graceful stop, probes and metrics.
 import { expect } from "chai";
 import { freshNamespace, getJson, kubectlOk, testCluster, waitFor } from "../../../ci/test/cluster.ts";
-import { applyObject, ownedBy } from "./apply.ts";
-import { KubeClient, splitKey, type KubeObject } from "./client.ts";
-import type { ControllerSpec } from "./controller.ts";
-import { Manager, type ManagerConfig } from "./manager.ts";
+import { applyObject, ownedBy } from "../../src/runtime/apply.ts";
+import { KubeClient, splitKey, type KubeObject } from "../../src/runtime/client.ts";
+import type { ControllerSpec } from "../../src/runtime/controller.ts";
+import { Manager, type ManagerConfig } from "../../src/runtime/manager.ts";
 
 const configMaps = { apiVersion: "v1", kind: "ConfigMap" };
 const secrets = { apiVersion: "v1", kind: "Secret" };

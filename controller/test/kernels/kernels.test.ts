@@ -9,7 +9,7 @@ import { freshNamespace, getJson, kubectl, kubectlOk, repoRoot, testCluster, wai
 import { startController, type ControllerProcess } from "../testing/controller-process.ts";
 import { installCrds } from "../testing/crds.ts";
 import type { JupyterKernelSpec } from "@elastic-jupyter/api";
-import { desiredKernelspecConfigMap } from "../kernelspecs/configmap.ts";
+import { desiredKernelspecConfigMap } from "../../src/kernelspecs/configmap.ts";
 
 const EXAMPLES = join(repoRoot, "examples/elastic-with-custom-kernels");
 

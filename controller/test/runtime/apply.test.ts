@@ -2,8 +2,8 @@
 // conflicts without force, status through /status, and garbage collection via owner references.
 import { expect } from "chai";
 import { freshNamespace, getJson, kubectlOk, testCluster, waitFor } from "../../../ci/test/cluster.ts";
-import { applyObject, applyStatus, FIELD_MANAGER, ownedBy, setCondition } from "./apply.ts";
-import { KubeApiError, KubeClient, type KubeObject } from "./client.ts";
+import { applyObject, applyStatus, FIELD_MANAGER, ownedBy, setCondition } from "../../src/runtime/apply.ts";
+import { KubeApiError, KubeClient, type KubeObject } from "../../src/runtime/client.ts";
 
 interface ManagedField { manager: string; operation: string; subresource?: string; fieldsV1?: Record<string, unknown> }
 interface Widget extends KubeObject { spec?: { size?: number }; status?: { phase?: string; conditions?: unknown[] } }

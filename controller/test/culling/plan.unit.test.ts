@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { JupyterGateway, JupyterKernelSpec } from "@elastic-jupyter/api";
-import { cullPolicy, cullsAnything, DEFAULT_CULL_IDLE_TIMEOUT_S, kernelsToCull, type GatewayKernel } from "./plan.ts";
+import { cullPolicy, cullsAnything, DEFAULT_CULL_IDLE_TIMEOUT_S, kernelsToCull, type GatewayKernel } from "../../src/culling/plan.ts";
 
 const now = new Date("2026-11-25T12:00:00Z");
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();

@@ -2,7 +2,7 @@
 // lists, and recovery from a dead connection.
 import { expect } from "chai";
 import { freshNamespace, kubectlOk, testCluster } from "../../../ci/test/cluster.ts";
-import { KubeApiError, KubeClient } from "./client.ts";
+import { KubeApiError, KubeClient } from "../../src/runtime/client.ts";
 import { clientVia, freezableProxy } from "./proxy.testutil.ts";
 
 const configMaps = { apiVersion: "v1", kind: "ConfigMap" };

@@ -5,10 +5,10 @@
 import { expect } from "chai";
 import { KubeConfig } from "@kubernetes/client-node";
 import { kubectl, kubectlOk, freshNamespace, testCluster, getJson } from "../../../ci/test/cluster.ts";
-import { KubeApiError, KubeClient, type KubeObject } from "../runtime/client.ts";
+import { KubeApiError, KubeClient, type KubeObject } from "../../src/runtime/client.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { startOperator, waitForReady } from "./operator-harness.ts";
-import { grantedPermissions } from "./rbac.ts";
+import { grantedPermissions } from "../../src/gateways/rbac.ts";
 
 const API = "kubeflow.tkestack.io/v1alpha1";
 const kernelGvk = { apiVersion: API, kind: "JupyterKernel" };

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { DEFAULT_GATEWAY_IMAGE } from "./gateways/deployment.ts";
-import { DEFAULT_NOTEBOOK_IMAGE } from "./notebooks/deployment.ts";
-import { operatorOptionsFromEnv } from "./operator.ts";
+import { DEFAULT_GATEWAY_IMAGE } from "../src/gateways/deployment.ts";
+import { DEFAULT_NOTEBOOK_IMAGE } from "../src/notebooks/deployment.ts";
+import { operatorOptionsFromEnv } from "../src/operator.ts";
 
 describe("operator settings", () => {
   it("defaults to the pinned images and the checkout's gateway and kernel files", () => {

@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import type { JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
 import { expectGolden } from "../gateways/golden.ts";
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
-import { DEFAULT_PROCESS_PROXY, desiredKernelspecConfigMap, kernelJson, kernelspecStatus, trustedKernelspecConfigMaps } from "./configmap.ts";
-import { KERNELSPEC_LABEL, desiredKernelspecs } from "./files.ts";
+import { DEFAULT_PROCESS_PROXY, desiredKernelspecConfigMap, kernelJson, kernelspecStatus, trustedKernelspecConfigMaps } from "../../src/kernelspecs/configmap.ts";
+import { KERNELSPEC_LABEL, desiredKernelspecs } from "../../src/kernelspecs/files.ts";
 
 const testdata = fileURLToPath(new URL("./testdata/", import.meta.url));
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { kernelTemplateStatus, validateKernelTemplate } from "./validate.ts";
+import { kernelTemplateStatus, validateKernelTemplate } from "../../src/kerneltemplates/validate.ts";
 
 function template(t: JupyterKernelTemplate["spec"]["template"]): JupyterKernelTemplate {
   return { apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelTemplate", metadata: { name: "t", namespace: "default", generation: 2 }, spec: { template: t } };

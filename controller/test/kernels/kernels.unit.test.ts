@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { BOOTSTRAP_COMMAND, desiredKernelPod, podGpus } from "./pod.ts";
-import { MAX_POD_RESTARTS, QUOTA_RETRY_MS, planKernel, planRefusedPod, restartBackoffMs } from "./plan.ts";
-import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "./policy.ts";
-import { statusFromPod } from "./status.ts";
+import { BOOTSTRAP_COMMAND, desiredKernelPod, podGpus } from "../../src/kernels/pod.ts";
+import { MAX_POD_RESTARTS, QUOTA_RETRY_MS, planKernel, planRefusedPod, restartBackoffMs } from "../../src/kernels/plan.ts";
+import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "../../src/kernels/policy.ts";
+import { statusFromPod } from "../../src/kernels/status.ts";
 
 const opts = { bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap" };
 const now = new Date("2026-11-25T12:00:00Z");

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, realpath
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
-import { desiredKernelspecs, KERNELSPEC_LABEL, syncKernelsDir } from "./files.ts";
+import { desiredKernelspecs, KERNELSPEC_LABEL, syncKernelsDir } from "../../src/kernelspecs/files.ts";
 
 function cm(name: string, spec: string | undefined, data: Record<string, string>, binaryData?: Record<string, string>): ConfigMap {
   return { metadata: { name, labels: spec ? { [KERNELSPEC_LABEL]: spec } : {} }, data, ...(binaryData ? { binaryData } : {}) };

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JupyterNotebook } from "@elastic-jupyter/api";
 import { repoRoot, run, waitFor } from "../../../ci/test/cluster.ts";
-import { DEFAULT_NOTEBOOK_IMAGE, desiredNotebookConfigMap, desiredNotebookDeployment } from "./deployment.ts";
+import { DEFAULT_NOTEBOOK_IMAGE, desiredNotebookConfigMap, desiredNotebookDeployment } from "../../src/notebooks/deployment.ts";
 
 async function freePort(): Promise<number> {
   const srv = createServer();

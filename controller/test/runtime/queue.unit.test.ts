@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { WorkQueue } from "./queue.ts";
+import { WorkQueue } from "../../src/runtime/queue.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

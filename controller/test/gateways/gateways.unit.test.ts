@@ -7,14 +7,14 @@ import type { JupyterGateway } from "@elastic-jupyter/api";
 import {
   DEFAULT_GATEWAY_IMAGE, GATEWAY_FILES_HASH_ANNOTATION, desiredGatewayDeployment, desiredGatewayService, gatewayEnv, gatewayPorts,
   type GatewayRenderOptions,
-} from "./deployment.ts";
-import { DEFAULT_GATEWAY_FILES_DIR, DEFAULT_KERNEL_FILES_DIR, desiredGatewayFilesConfigMap, kernelBootstrapConfigMapName, readGatewayFiles, readKernelFiles } from "./files.ts";
+} from "../../src/gateways/deployment.ts";
+import { DEFAULT_GATEWAY_FILES_DIR, DEFAULT_KERNEL_FILES_DIR, desiredGatewayFilesConfigMap, kernelBootstrapConfigMapName, readGatewayFiles, readKernelFiles } from "../../src/gateways/files.ts";
 import { expectGolden } from "./golden.ts";
-import { GATEWAY_RULES, desiredGatewayRole, desiredGatewayRoleBinding, desiredGatewayServiceAccount, grantedPermissions } from "./rbac.ts";
-import { desiredGatewayTokenSecret } from "./token.ts";
-import { gatewayStatus } from "./status.ts";
-import { parseConfig } from "../runtime/config.ts";
-import { applyFailure, nameProblem } from "./owned.ts";
+import { GATEWAY_RULES, desiredGatewayRole, desiredGatewayRoleBinding, desiredGatewayServiceAccount, grantedPermissions } from "../../src/gateways/rbac.ts";
+import { desiredGatewayTokenSecret } from "../../src/gateways/token.ts";
+import { gatewayStatus } from "../../src/gateways/status.ts";
+import { parseConfig } from "../../src/runtime/config.ts";
+import { applyFailure, nameProblem } from "../../src/gateways/owned.ts";
 
 const testdata = fileURLToPath(new URL("./testdata/", import.meta.url));
 

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gatewayApi, GatewayHttpError } from "./gateway-api.ts";
+import { gatewayApi, GatewayHttpError } from "../../src/culling/gateway-api.ts";
 
 describe("culling: the gateway REST client", () => {
   let server: Server;

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../../src/runtime/log.ts";
 
 describe("createLogger", () => {
   it("writes one JSON object per line with ts, level, msg and fields, errors as their message", () => {

@@ -1,8 +1,8 @@
 // Leader election against the real API server, several electors in one process.
 import { expect } from "chai";
 import { freshNamespace, getJson, kubectlOk, testCluster, waitFor } from "../../../ci/test/cluster.ts";
-import { KubeClient } from "./client.ts";
-import { LeaderElector, type Lease } from "./leader.ts";
+import { KubeClient } from "../../src/runtime/client.ts";
+import { LeaderElector, type Lease } from "../../src/runtime/leader.ts";
 
 const fast = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -19,7 +19,7 @@ import {
 } from "../../../ci/test/service-accounts.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { serviceAccountKubeconfig, startOperator, startSidecar, waitForReady } from "./operator-harness.ts";
-import { GATEWAY_RULES, OPERATOR_RULES, leaderElectionRules, type ExplainedRule } from "./rbac.ts";
+import { GATEWAY_RULES, OPERATOR_RULES, leaderElectionRules, type ExplainedRule } from "../../src/gateways/rbac.ts";
 
 /** The release name the README installs with: also the operator's ServiceAccount and Lease. */
 const RELEASE = "elastic-jupyter-operator";
@@ -198,7 +198,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
     ];
     const doc = serviceAccountsDoc(
       [
-        "<!-- Written by controller/src/gateways/operator-rbac.test.ts from what the API server reported; the test fails when this file differs. Rewrite it with EJ_UPDATE_DOCS=1. -->",
+        "<!-- Written by controller/test/gateways/operator-rbac.test.ts from what the API server reported; the test fails when this file differs. Rewrite it with EJ_UPDATE_DOCS=1. -->",
         "",
         `Every ServiceAccount elastic-jupyter runs as, what runs as it, and what it may do, as \`kubectl auth can-i --list\` reports it with the operator chart installed (release \`${RELEASE}\`) and SEED's examples applied in a team namespace. The operator's rules come from \`OPERATOR_RULES\` and the gateway's from \`GATEWAY_RULES\` (controller/src/gateways/rbac.ts); the operator holds the gateway's too, because Kubernetes lets it grant only what it holds. The test fails when any ServiceAccount may do more or less than this.`,
       ].join("\n"),

@@ -7,9 +7,9 @@ import { expectGolden } from "../gateways/golden.ts";
 import {
   DEFAULT_NOTEBOOK_IMAGE, NOTEBOOK_CONFIG_DIR, SERVER_CONFIG_HASH_ANNOTATION, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService,
   desiredGatewayTokenCopy, desiredTokenSecret, gatewayTokenSecretForNotebook, mergePodTemplate, notebookServerConfig, operatorOwnsTokenSecret, tokenSecretName,
-} from "./deployment.ts";
-import { notebookStatus } from "./status.ts";
-import { gatewayServesNamespace } from "../gateways/access.ts";
+} from "../../src/notebooks/deployment.ts";
+import { notebookStatus } from "../../src/notebooks/status.ts";
+import { gatewayServesNamespace } from "../../src/gateways/access.ts";
 
 const testdata = fileURLToPath(new URL("./testdata/", import.meta.url));
 const opts = { notebookImage: DEFAULT_NOTEBOOK_IMAGE };
