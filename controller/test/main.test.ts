@@ -1,9 +1,10 @@
-// The controller as real processes: two replicas of `main.ts`, leader election through a Lease,
+// The controller as real processes: two replicas of the compiled `main.js`, leader election through a Lease,
 // SIGTERM hand-over (lease released) and crash hand-over (lease expires).
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { expect } from "chai";
 import { freshNamespace, getJson, kubectlOk, repoRoot, testCluster, waitFor } from "../../ci/test/cluster.ts";
+import { builtControllerMain } from "./testing/controller-main.ts";
 import { installCrds } from "./testing/crds.ts";
 
 interface Replica { id: string; proc: ChildProcess; out: string[]; exit: Promise<number | null> }
@@ -11,7 +12,7 @@ interface Replica { id: string; proc: ChildProcess; out: string[]; exit: Promise
 const node = join(repoRoot, "node_modules/.bin/node");
 
 function replica(id: string, ns: string, lease: string, timings: string[]): Replica {
-  const proc = spawn(node, [join(repoRoot, "controller/src/main.ts"),
+  const proc = spawn(node, [builtControllerMain(),
     "--role=sidecar", "--leader-elect", `--namespace=${ns}`, `--lease-name=${lease}`, `--identity=${id}`,
     `--kubeconfig=${testCluster.kubeconfig}`, "--metrics-addr=127.0.0.1:0", "--log-level=debug", ...timings,
   ], { stdio: ["ignore", "pipe", "pipe"] });
@@ -41,7 +42,7 @@ describe("controller processes (real API server)", function () {
     (await getJson<{ spec: { holderIdentity?: string } }>(["-n", ns, "get", "lease", lease])).spec.holderIdentity ?? "";
 
   it("writes JSON log lines and exits 2 with a message naming the flag on bad config", async () => {
-    const r = spawn(node, [join(repoRoot, "controller/src/main.ts"), "--role=nope"], { stdio: ["ignore", "pipe", "pipe"] });
+    const r = spawn(node, [builtControllerMain(), "--role=nope"], { stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     r.stderr!.on("data", (d: Buffer) => (err += d.toString()));
     const code = await new Promise((res) => r.on("exit", res));

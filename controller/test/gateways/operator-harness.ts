@@ -1,5 +1,5 @@
 // Test support for the operator's integration tests: runs the operator as a real process
-// (`node controller/src/main.ts --role operator`) scoped to one namespace, and reads conditions.
+// (`node controller/dist/main.js --role operator`) scoped to one namespace, and reads conditions.
 import { KubeConfig } from "@kubernetes/client-node";
 import { getJson, kubectl, kubectlOk, tempFile, testCluster, waitFor } from "../../../ci/test/cluster.ts";
 import { startController, type ControllerProcess } from "../testing/controller-process.ts";

@@ -1,12 +1,10 @@
-// Runs the controller as a real child process (`node controller/src/main.ts ...`) for integration
-// tests, with its JSON log lines kept for assertions and written to a file for debugging.
+// Runs the compiled controller as a real child process (`node controller/dist/main.js ...`) for
+// integration tests, with its JSON log lines kept for assertions and written to a file for debugging.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+import { join } from "node:path";
+import { builtControllerMain } from "./controller-main.ts";
 
 export interface ControllerProcess {
   child: ChildProcess;
@@ -18,9 +16,10 @@ export interface ControllerProcess {
 }
 
 export function startController(args: string[], env: NodeJS.ProcessEnv = {}): ControllerProcess {
+  const main = builtControllerMain();
   const logFile = join(mkdtempSync(join(tmpdir(), "ej-controller-")), "controller.log");
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", join(repoRoot, "controller/src/main.ts"), ...args], {
+  const child = spawn(process.execPath, [main, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
