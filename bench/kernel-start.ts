@@ -3,6 +3,7 @@
 // local control plane. The e2e test runs the same measurement (20 launches) and prints it.
 //
 //   eval "$(ci/cluster env)"   # after ci/cluster up
+//   npm run build              # the compiled controller the operator and the sidecar run
 //   npx node bench/kernel-start.ts [--launches 20] [--kubeconfig FILE]
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -26,10 +26,9 @@ describe("e2e image map", () => {
     expect(p.imageEnv).to.include({ PATH: "/venv/gw/bin:/usr/bin", USER: "jovyan" });
   });
 
-  it("runs the operator's default sidecar image as node main.ts with the pod's args", () => {
+  it("runs the operator's default sidecar image as node controller/dist/main.js with the pod's args", () => {
     const p = run(DEFAULT_SIDECAR_IMAGE, { args: ["--role", "sidecar"] });
-    expect(p.argv.slice(-3)).to.deep.equal([join(repoRoot, "controller/src/main.ts"), "--role", "sidecar"]);
-    expect(p.argv[0]).to.equal(join(repoRoot, "node_modules/.bin/node"));
+    expect(p.argv).to.deep.equal([join(repoRoot, "node_modules/.bin/node"), join(repoRoot, "controller/dist/main.js"), "--role", "sidecar"]);
   });
 
   it("runs the notebook image with the notebook stand-in in its own working directory, and kernel pods' commands with the notebook venv", () => {

@@ -37,9 +37,10 @@ export function e2eImageMap(r: LocalRuntimes): ImageMapEntry[] {
       defaultCommand: [join(images, "start-enterprise-gateway.sh")],
     },
     {
-      // Our controller image (operator and sidecar): its ENTRYPOINT is node main.ts; args come from the pod.
+      // Our controller image (operator and sidecar): its ENTRYPOINT is node controller/dist/main.js
+      // (the compiled controller; ci/e2e/setup.ts checks it is built); args come from the pod.
       match: "*/elastic-jupyter/controller",
-      defaultCommand: [node, "--disable-warning=ExperimentalWarning", join(r.repoRoot, "controller/src/main.ts")],
+      defaultCommand: [node, join(r.repoRoot, "controller/dist/main.js")],
     },
     {
       // Kernel image: the kernel pod's command is our bootstrap (python3 .../bootstrap.py); any

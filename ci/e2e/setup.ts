@@ -18,6 +18,7 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { builtControllerMain } from "../../controller/test/testing/controller-main.ts";
 import { startProcessKubelet, type ProcessKubeletHandle } from "../process-kubelet/harness.ts";
 import { E2E_IMAGES, e2eImageMap, imageMapDirs } from "./image-map.ts";
 
@@ -166,6 +167,8 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
   const getJson = async <T = any>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, "-o", "json"])) as T;
   const apply = (objs: unknown[]): Promise<string> => kubectl(["apply", "--server-side", "--field-manager=e2e", "-f", "-"], objs.map((x) => JSON.stringify(x)).join("\n"));
 
+  // The operator below and the sidecar (the image map's controller image) run the compiled controller.
+  const controllerMain = builtControllerMain();
   const venvs = pythonVenvs();
   for (const d of imageMapDirs(o.stateDir)) mkdirSync(d, { recursive: true });
 
@@ -188,7 +191,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     // The operator as a local process with the admin kubeconfig (in a cluster: the chart's Deployment).
     const operatorLog = join(o.stateDir, "operator.log");
     const out = openSync(operatorLog, "a");
-    const operator: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/node"), ["--disable-warning=ExperimentalWarning", join(repoRoot, "controller/src/main.ts"),
+    const operator: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/node"), [controllerMain,
       "--role", "operator", "--kubeconfig", o.kubeconfig, "--namespace", o.namespace, "--leader-elect=false", "--metrics-addr", "127.0.0.1:0"],
     { stdio: ["ignore", out, out], cwd: repoRoot });
     closeSync(out);

@@ -1,4 +1,5 @@
-// Entry point: `node controller/src/main.ts --role operator|sidecar [flags]` (see runtime/config.ts).
+// Entry point, compiled by `npm run build`: `node controller/dist/main.js --role operator|sidecar [flags]`
+// (see runtime/config.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { registerRole } from "./roles.ts";

@@ -3,9 +3,9 @@
 // process with a token of the ServiceAccount the chart created and the flags and environment of
 // the chart's Deployment (its Lease, its kernel pod policy). What it may do is the chart's RBAC.
 import { getJson, waitFor } from "../cluster.ts";
-import { startController, type ControllerProcess } from "../../../controller/src/testing/controller-process.ts";
-import { installCrds } from "../../../controller/src/testing/crds.ts";
-import { serviceAccountKubeconfig } from "../../../controller/src/gateways/operator-harness.ts";
+import { startController, type ControllerProcess } from "../../../controller/test/testing/controller-process.ts";
+import { installCrds } from "../../../controller/test/testing/crds.ts";
+import { serviceAccountKubeconfig } from "../../../controller/test/gateways/operator-harness.ts";
 import { HELMS, helm, installOperator } from "./helm.ts";
 
 export interface ChartOperator {

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseDocument } from "yaml";
 import { getJson, kubectl, repoRoot, run, testCluster } from "../cluster.ts";
-import { waitForReady } from "../../../controller/src/gateways/operator-harness.ts";
-import { installCrds } from "../../../controller/src/testing/crds.ts";
+import { waitForReady } from "../../../controller/test/gateways/operator-harness.ts";
+import { installCrds } from "../../../controller/test/testing/crds.ts";
 import { HELMS, OPERATOR_CHART, TEAM_CHART } from "./helm.ts";
 import { runChartOperator, type ChartOperator } from "./chart-operator.ts";
 

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { freshNamespace, getJson, kubectl, kubectlOk, run, waitFor } from "../cluster.ts";
-import type { ControllerProcess } from "../../../controller/src/testing/controller-process.ts";
-import { serviceAccountKubeconfig, startSidecar, waitForReady } from "../../../controller/src/gateways/operator-harness.ts";
+import type { ControllerProcess } from "../../../controller/test/testing/controller-process.ts";
+import { serviceAccountKubeconfig, startSidecar, waitForReady } from "../../../controller/test/gateways/operator-harness.ts";
 import { HELMS, TEAM_CHART, helm, helmOk } from "./helm.ts";
 import { startChartOperator, type ChartOperator } from "./chart-operator.ts";
 

@@ -14,7 +14,7 @@ import { MANAGED_BY, ownedMeta } from "./owned.ts";
 export const GATEWAY_PACKAGE = "elastic_jupyter";
 
 const chartFiles = fileURLToPath(new URL("../../../charts/elastic-jupyter/files/", import.meta.url));
-/** Defaults when running from a checkout (tests, `node controller/src/main.ts`) or an image that keeps that layout. */
+/** Defaults when running from a checkout (tests, `node controller/dist/main.js`) or an image that keeps that layout. */
 export const DEFAULT_GATEWAY_FILES_DIR = join(chartFiles, "gateway");
 export const DEFAULT_KERNEL_FILES_DIR = join(chartFiles, "kernel");
 
