@@ -113,7 +113,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
 }
 
 /** How long to hold a status write back (0: write now); see PENDING_STATUS_INTERVAL_MS. */
-function pendingWriteDelay(state: KernelWriteState, key: string, kernel: JupyterKernel, plan: KernelPlan, now: number): number {
+export function pendingWriteDelay(state: KernelWriteState, key: string, kernel: JupyterKernel, plan: KernelPlan, now: number): number {
   const pendingToPending = plan.status?.phase === "Pending" && (kernel.status?.phase ?? "Pending") === "Pending";
   if (!pendingToPending) { state.pendingWriteAt.delete(key); return 0; }
   const at = state.pendingWriteAt.get(key);

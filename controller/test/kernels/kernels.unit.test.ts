@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { BOOTSTRAP_COMMAND, desiredKernelPod, podGpus } from "../../src/kernels/pod.ts";
+import { BOOTSTRAP_COMMAND, desiredKernelPod, kernelPodForCache, podGpus } from "../../src/kernels/pod.ts";
+import { KernelWriteState, PENDING_STATUS_INTERVAL_MS, pendingWriteDelay } from "../../src/kernels/reconciler.ts";
 import { MAX_POD_RESTARTS, QUOTA_RETRY_MS, planKernel, planRefusedPod, restartBackoffMs } from "../../src/kernels/plan.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "../../src/kernels/policy.ts";
 import { statusFromPod } from "../../src/kernels/status.ts";
@@ -282,6 +283,44 @@ describe("statusFromPod", () => {
   it("ends the kernel when the pod fails", () => {
     const s = statusFromPod(kernel(), pod("Failed", { nodeName: "n" }), now.toISOString());
     expect(s).to.include({ phase: "Failed", reason: "PodFailed" });
+  });
+});
+
+describe("kernelPodForCache: what the sidecar keeps of a kernel pod", () => {
+  it("keeps everything the status and GPU metrics read, and drops the rest", () => {
+    const full = pod("Running", { nodeName: "gpu-node-0", podIP: "10.244.0.7", ready: true });
+    full.metadata!.managedFields = [{ manager: "kube-scheduler", operation: "Update", fieldsV1: { "f:spec": {} } }];
+    full.spec!.containers[0]!.env = [{ name: "KERNEL_ID", value: ID }];
+    full.spec!.volumes = [{ name: "v", emptyDir: {} }];
+    const kept = kernelPodForCache(structuredClone(full)) as Pod;
+    for (const k of [kernel(), kernel({}, statusFromPod(kernel(), full, now.toISOString()))]) {
+      expect(statusFromPod(k, kept, now.toISOString())).to.deep.equal(statusFromPod(k, full, now.toISOString()));
+    }
+    expect(podGpus(kept)).to.equal(podGpus(full));
+    expect(kept.metadata).to.not.have.property("managedFields");
+    expect(kept.spec).to.not.have.property("volumes");
+    expect(kept.spec!.containers[0]).to.not.have.property("env");
+    for (const p of [pod("Pending", { scheduled: { status: "False", reason: "Unschedulable", message: "no GPUs" } }), pod("Failed", { nodeName: "n" }), pod("Running", { deleting: true })]) {
+      expect(statusFromPod(kernel(), kernelPodForCache(structuredClone(p)) as Pod, now.toISOString())).to.deep.equal(statusFromPod(kernel(), p, now.toISOString()));
+    }
+  });
+});
+
+describe("pendingWriteDelay: a kernel's Pending statuses are held back", () => {
+  const pending = { status: { phase: "Pending", reason: "Scheduling" } } as const;
+  it("holds the first Pending status for a second, then writes at most once a second", () => {
+    const state = new KernelWriteState();
+    const t = 1_000_000;
+    expect(pendingWriteDelay(state, "a/k", kernel(), pending, t)).to.equal(PENDING_STATUS_INTERVAL_MS);
+    expect(pendingWriteDelay(state, "a/k", kernel(), pending, t + 400)).to.equal(PENDING_STATUS_INTERVAL_MS - 400);
+    expect(pendingWriteDelay(state, "a/k", kernel(), pending, t + PENDING_STATUS_INTERVAL_MS)).to.equal(0);
+    expect(pendingWriteDelay(state, "a/k", kernel({}, { phase: "Pending" }), pending, t + PENDING_STATUS_INTERVAL_MS + 10)).to.equal(PENDING_STATUS_INTERVAL_MS - 10);
+  });
+  it("writes Running, Failed and any change of phase at once", () => {
+    const state = new KernelWriteState();
+    expect(pendingWriteDelay(state, "a/k", kernel(), { status: { phase: "Running" } }, 0)).to.equal(0);
+    expect(pendingWriteDelay(state, "a/k", kernel(), { status: { phase: "Failed" } }, 0)).to.equal(0);
+    expect(pendingWriteDelay(state, "a/k", kernel({}, { phase: "Running" }), pending, 0)).to.equal(0);
   });
 });
 
