@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, dirname, delimiter } from "node:path";
-import { parse } from "yaml";
+import { createRequire } from "node:module";
 
 export interface Credentials {
   /** https://host:port, without a trailing slash. */
@@ -53,6 +53,8 @@ type Entry = Record<string, unknown>;
 /** Credentials from a kubeconfig file (its current context), as kubectl reads it. */
 export function kubeconfigCredentials(path: string): Credentials {
   let doc: Entry;
+  // The YAML parser (~8 MB of memory) is loaded only here: a controller in a pod never reads a kubeconfig.
+  const { parse } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   try { doc = parse(readFileSync(path, "utf8")) as Entry; } catch (e) { throw new Error(`kubeconfig ${path}: ${(e as Error).message}`); }
   const find = (list: string, name: string | undefined): Entry => {
     const found = ((doc[list] ?? []) as NamedEntry<Entry>[]).find((e) => e.name === name);

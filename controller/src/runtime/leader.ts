@@ -131,6 +131,20 @@ export class LeaderElector {
     const now = new Date();
     // A hung request must not keep a leader believing it leads: every call is bounded.
     const signal = AbortSignal.any([timeout, this.stopSignal.signal]);
+    // The leader renews optimistically from the lease it last wrote (client-go's fast path): no GET
+    // in steady state. A conflict means someone else wrote it: read it and decide as below.
+    const mine = this.observed;
+    if (this.leading && mine?.spec?.holderIdentity === this.identity) {
+      try {
+        this.observe(await client.replace<Lease>({ ...mine, spec: { ...mine.spec, renewTime: microTime(now), leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000) } }, { signal }));
+        return true;
+      } catch (err) {
+        if (!isConflict(err)) {
+          if (!this.stopSignal.signal.aborted) this.log.warn("lease renewal failed", { err });
+          return false;
+        }
+      }
+    }
     try {
       const lease = await client.get<Lease>(leaseGvk, namespace, name, { signal });
       if (!lease) {

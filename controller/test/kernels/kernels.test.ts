@@ -226,3 +226,63 @@ describe("sidecar: SEED's custom-kernels kernelspec and template, unchanged", fu
   });
 
 });
+
+// What a kernel costs the API server, counted by the controller's own request metrics: the bar of
+// issue 14 (≤ 3 writes over a kernel's life, deletion aside; no GETs). Its own namespace and
+// controller, so no other kernel's writes are counted.
+describe("sidecar: a kernel's cost in API requests, and the GPU gauges", function () {
+  this.timeout(90_000);
+  let ns: string;
+  let controller: ControllerProcess;
+  let metricsUrl: string;
+
+  const scrape = async (): Promise<Map<string, number>> => {
+    const text = await (await fetch(metricsUrl)).text();
+    return new Map(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]));
+  };
+  const sum = (m: Map<string, number>, prefix: string, ...has: string[]): number =>
+    [...m].filter(([k]) => k.startsWith(prefix) && has.every((h) => k.includes(h))).reduce((n, [, v]) => n + v, 0);
+
+  before(async () => {
+    await installCrds();
+    ns = await freshNamespace("kernel-cost");
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify({
+      apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernelSpec", metadata: { name: "python-gpu" },
+      spec: { language: "Python", displayName: "Python with GPUs", image: "registry.example/pytorch:2", gpu: { count: 1, max: 4 } },
+    }));
+    controller = startController(["--role", "sidecar", "--namespace", ns, "--kubeconfig", testCluster.kubeconfig, "--metrics-addr", "127.0.0.1:0", "--leader-elect=false"]);
+    const running = await waitFor("controller running", async () => controller.lines.find((l) => l.msg === "running"));
+    metricsUrl = `http://127.0.0.1:${String(running.metricsPort)}/metrics`;
+  });
+
+  after(async () => {
+    expect(await controller?.stop(), `controller exit code (log: ${controller?.logFile})`).to.equal(0);
+  });
+
+  it("starts a kernel with one pod create and at most two status writes, no GETs; deletes its pod itself; the GPU gauges follow", async () => {
+    const before = await scrape();
+    const id = uuid();
+    const name = `kernel-${id}`;
+    await kubectlOk(["-n", ns, "apply", "-f", "-"], kernelYaml(name, id, { kernelSpec: { name: "python-gpu" }, gpus: 2 }));
+    await waitFor("kernel Running", async () => (await kernelStatus(ns, name)).phase === "Running");
+    const running = await waitFor("GPU gauges", async () => {
+      const m = await scrape();
+      return sum(m, "elastic_jupyter_gpus_bound") - sum(before, "elastic_jupyter_gpus_bound") === 2 ? m : undefined;
+    });
+    const delta = (...has: string[]): number => sum(running, "elastic_jupyter_api_requests_total", ...has) - sum(before, "elastic_jupyter_api_requests_total", ...has);
+    expect(delta('verb="create"', 'resource="pods"'), "pod creates").to.equal(1);
+    expect(delta('verb="patch"', 'resource="jupyterkernels/status"'), "status writes").to.be.within(1, 2);
+    expect(delta('verb="get"'), "GETs").to.equal(0);
+    expect(sum(running, "elastic_jupyter_gpus_requested") - sum(before, "elastic_jupyter_gpus_requested")).to.equal(2);
+    expect(sum(running, "elastic_jupyter_kernels", 'phase="Running"')).to.equal(1);
+
+    await kubectlOk(["-n", ns, "delete", "jupyterkernel", name, "--wait=false"]);
+    await waitFor("pod gone", async () => (await kubectl(["-n", ns, "get", "pod", name])).code !== 0, 30_000);
+    expect(controller.lines.some((l) => l.msg === "deleted the pod of a deleted kernel" && l.kernel === `${ns}/${name}`), "the sidecar, not only the garbage collector, deleted the pod").to.equal(true);
+    const gone = await waitFor("gauges back", async () => {
+      const m = await scrape();
+      return sum(m, "elastic_jupyter_gpus_requested") === sum(before, "elastic_jupyter_gpus_requested") ? m : undefined;
+    });
+    expect(sum(gone, "elastic_jupyter_kernels", 'phase="Running"')).to.equal(0);
+  });
+});
