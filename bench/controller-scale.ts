@@ -23,6 +23,7 @@ import type { JupyterKernel } from "@elastic-jupyter/api";
 import { KubeClient, type KubeObject, type WatchEvent } from "../controller/src/runtime/client.ts";
 import { desiredKernelPod } from "../controller/src/kernels/pod.ts";
 import { API_VERSION, KIND } from "../controller/src/api.ts";
+import { CONTROLLER_NODE_FLAGS } from "../controller/test/testing/controller-main.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     nodes: { type: "string", default: "200" },
     concurrency: { type: "string", default: "" },
     entry: { type: "string", default: join(root, "controller/dist/main.js") },
+    "node-options": { type: "string", default: CONTROLLER_NODE_FLAGS.join(" ") },
   },
 });
 const int = (name: keyof typeof args): number => {
@@ -80,7 +82,7 @@ const client = KubeClient.fromConfig(kubeconfig);
 const kubectl = (...a: string[]): string => execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...a], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, PATH: `${toolsPath}:${process.env.PATH}` } });
 kubectl("apply", "--server-side", "--force-conflicts", "-f", join(root, "charts/elastic-jupyter/files/crds/"));
 kubectl("wait", "--for=condition=Established", "crd/jupyterkernels.kubeflow.tkestack.io", "--timeout=60s");
-try { kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s"); } catch { /* not there */ }
+try { kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s", "--ignore-not-found"); } catch { /* not there */ }
 kubectl("create", "namespace", NS);
 
 // ---- what we create ------------------------------------------------------------------------
@@ -175,6 +177,10 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 // ---- the controller under test -------------------------------------------------------------
 
 interface ProcSample { rssMiB: number; hwmMiB: number; cpuS: number }
+/** The controller's V8 heap in use, from its own metrics (prom-client's default metrics). */
+async function heapMiB(): Promise<number> {
+  return ((await controllerMetrics()).get("nodejs_heap_size_used_bytes") ?? NaN) / 1048576;
+}
 function sample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
@@ -189,7 +195,8 @@ async function startController(): Promise<void> {
   const logFile = join(args.out!, "controller.log");
   const out = createWriteStream(logFile);
   const extra = args.concurrency ? ["--concurrency", args.concurrency] : [];
-  controller = spawn(process.execPath, [args.entry!, "--role", "sidecar", "--namespace", NS, "--kubeconfig", kubeconfig!, "--metrics-addr", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+  const nodeFlags = args["node-options"] ? args["node-options"].split(/\s+/) : [];
+  controller = spawn(process.execPath, [...nodeFlags, args.entry!, "--role", "sidecar", "--namespace", NS, "--kubeconfig", kubeconfig!, "--metrics-addr", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   controller.stderr!.pipe(out);
   let buf = "";
   const running = new Promise<void>((res, rej) => {
@@ -322,6 +329,7 @@ try {
   await sleep(3000);
   const pid = controller!.pid!;
   const idle = sample(pid);
+  const heap: Record<string, number> = { idle: await heapMiB() };
 
   log(`kernels: ${RATE_COUNT} at ${RATE}/s`);
   let live300 = 0;
@@ -329,6 +337,7 @@ try {
     const r = rateLoad("kernels");
     await sleep((RATE_COUNT / RATE) * 1000 + 1000);
     live300 = sample(pid).rssMiB;
+    heap.live300 = await heapMiB();
     return r;
   })();
 
@@ -337,7 +346,7 @@ try {
   const c0 = sample(pid);
   const k0 = await apiserverRequests("jupyterkernels"), p0 = await apiserverRequests("pods"), m0 = await controllerMetrics();
   let live2000 = 0;
-  const kernelBurst = await burstLoad("kernels", BURST, "burst", async () => { await sleep(3000); live2000 = sample(pid).rssMiB; });
+  const kernelBurst = await burstLoad("kernels", BURST, "burst", async () => { await sleep(3000); live2000 = sample(pid).rssMiB; heap.live2000 = await heapMiB(); });
   // Pods are gone; the kernels' deletion has finished when the controller's cache has none left.
   const c1 = sample(pid);
   const kernelBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
@@ -359,6 +368,7 @@ try {
   const kernelLive = await burstLoad("kernels", LIVE, "live", async () => {
     await sleep(3000);
     live5000 = sample(pid).rssMiB;
+    heap.live5000 = await heapMiB();
     // Steady state: nothing changes for 20 s; the controller should send nothing but watches.
     const s0 = sumBy(await controllerMetrics(), "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]);
     await sleep(20_000);
@@ -375,6 +385,8 @@ try {
     burst: { count: BURST, direct: { ...directBurst, apiserverCpuS: directBurstApiserverCpuS }, kernels: { ...kernelBurst, apiserverCpuS: kernelBurstApiserverCpuS, controllerCpuS: c1.cpuS - c0.cpuS }, requestsPerKernel: burstRequests },
     live: { count: LIVE, kernels: kernelLive, reconcileErrors: (e1.get("") ?? 0) - (e0.get("") ?? 0), podsLeft: leftPods, steady },
     controllerRssMiB: { idle: idle.rssMiB, live300, live2000, live5000, peak: peak.hwmMiB },
+    controllerHeapUsedMiB: heap,
+    controllerNodeOptions: args["node-options"],
   });
 } finally {
   watchers?.abort();
@@ -411,11 +423,12 @@ function formatTable(r: Record<string, any>): string {
     [`${r.live.count} live: all Running / all gone`, "—", `${s(r.live.kernels.allKernelsRunningS)} / ${s(r.live.kernels.allGoneS)}`, "", "no errors, no pods left"],
     [`${r.live.count} live: reconcile errors / pods left`, "—", `${r.live.reconcileErrors} / ${r.live.podsLeft}`, "", "0 / 0"],
     ["controller RSS idle / 300 / 2,000 / 5,000 live", "—", `${r.controllerRssMiB.idle.toFixed(0)} / ${r.controllerRssMiB.live300.toFixed(0)} / ${r.controllerRssMiB.live2000.toFixed(0)} / ${r.controllerRssMiB.live5000.toFixed(0)} MiB`, "", "2,000 ≤ 79 MiB (83 MB); 5,000 ≤ 150 MiB"],
+    ["controller V8 heap in use, idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => (r.controllerHeapUsedMiB[k] ?? NaN).toFixed(0)).join(" / ") + " MiB", "", ""],
   ];
   const req = r.burst.requestsPerKernel;
   const fmt = (o: Record<string, number>): string => Object.entries(o).sort().map(([k, v]) => `${k}: ${v}`).join(", ") || "none";
   return [
-    `# bench/controller-scale (seed ${r.seed}, ${r.nodes} kwok nodes x ${r.gpusPerNode} GPUs, ${r.date})`,
+    `# bench/controller-scale (seed ${r.seed}, ${r.nodes} kwok nodes x ${r.gpusPerNode} GPUs, ${r.date}${r.controllerNodeOptions ? `, controller node options: ${r.controllerNodeOptions}` : ""})`,
     "",
     ...rows.map((row) => `| ${row.join(" | ")} |`),
     "",

@@ -3,13 +3,14 @@
 // does, and the latency percentile is nearest-rank.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_GATEWAY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "../../controller/src/gateways/deployment.ts";
 import { DEFAULT_NOTEBOOK_IMAGE } from "../../controller/src/notebooks/deployment.ts";
 import { parseImageMap, processFor } from "../process-kubelet/image-map.ts";
 import { E2E_IMAGES, e2eImageMap } from "./image-map.ts";
+import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-main.ts";
 import { percentile } from "./latency.ts";
 import { NAMES, e2eResources, repoRoot } from "./setup.ts";
 
@@ -28,7 +29,13 @@ describe("e2e image map", () => {
 
   it("runs the operator's default sidecar image as node controller/dist/main.js with the pod's args", () => {
     const p = run(DEFAULT_SIDECAR_IMAGE, { args: ["--role", "sidecar"] });
-    expect(p.argv).to.deep.equal([join(repoRoot, "node_modules/.bin/node"), join(repoRoot, "controller/dist/main.js"), "--role", "sidecar"]);
+    expect(p.argv).to.deep.equal([join(repoRoot, "node_modules/.bin/node"), ...CONTROLLER_NODE_FLAGS, join(repoRoot, "controller/dist/main.js"), "--role", "sidecar"]);
+  });
+
+  it("runs the controller with the image ENTRYPOINT's Node flags", () => {
+    const dockerfile = readFileSync(join(repoRoot, "controller/Dockerfile"), "utf8");
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(entrypoint).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js"]);
   });
 
   it("runs the notebook image with the notebook stand-in in its own working directory, and kernel pods' commands with the notebook venv", () => {

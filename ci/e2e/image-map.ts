@@ -3,6 +3,7 @@
 // Only images are simulated here; commands, args and env come from the pods as rendered.
 import { join } from "node:path";
 import type { ImageMapEntry } from "../process-kubelet/image-map.ts";
+import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-main.ts";
 
 /** Images the e2e's custom resources name. Repositories matter (tags are ignored by the map). */
 export const E2E_IMAGES = {
@@ -40,7 +41,7 @@ export function e2eImageMap(r: LocalRuntimes): ImageMapEntry[] {
       // Our controller image (operator and sidecar): its ENTRYPOINT is node controller/dist/main.js
       // (the compiled controller; ci/e2e/setup.ts checks it is built); args come from the pod.
       match: "*/elastic-jupyter/controller",
-      defaultCommand: [node, join(r.repoRoot, "controller/dist/main.js")],
+      defaultCommand: [node, ...CONTROLLER_NODE_FLAGS, join(r.repoRoot, "controller/dist/main.js")],
     },
     {
       // Kernel image: the kernel pod's command is our bootstrap (python3 .../bootstrap.py); any

@@ -18,7 +18,7 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { builtControllerMain } from "../../controller/test/testing/controller-main.ts";
+import { CONTROLLER_NODE_FLAGS, builtControllerMain } from "../../controller/test/testing/controller-main.ts";
 import { startProcessKubelet, type ProcessKubeletHandle } from "../process-kubelet/harness.ts";
 import { E2E_IMAGES, e2eImageMap, imageMapDirs } from "./image-map.ts";
 
@@ -191,7 +191,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     // The operator as a local process with the admin kubeconfig (in a cluster: the chart's Deployment).
     const operatorLog = join(o.stateDir, "operator.log");
     const out = openSync(operatorLog, "a");
-    const operator: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/node"), [controllerMain,
+    const operator: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/node"), [...CONTROLLER_NODE_FLAGS, controllerMain,
       "--role", "operator", "--kubeconfig", o.kubeconfig, "--namespace", o.namespace, "--leader-elect=false", "--metrics-addr", "127.0.0.1:0"],
     { stdio: ["ignore", out, out], cwd: repoRoot });
     closeSync(out);

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { builtControllerMain } from "./controller-main.ts";
+import { CONTROLLER_NODE_FLAGS, builtControllerMain } from "./controller-main.ts";
 
 export interface ControllerProcess {
   child: ChildProcess;
@@ -19,7 +19,7 @@ export function startController(args: string[], env: NodeJS.ProcessEnv = {}): Co
   const main = builtControllerMain();
   const logFile = join(mkdtempSync(join(tmpdir(), "ej-controller-")), "controller.log");
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [main, ...args], {
+  const child = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, main, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
