@@ -129,14 +129,25 @@ let livePods = new Set<string>();
 let watchers: AbortController | undefined;
 
 async function watchKind<T extends KubeObject>(gvk: typeof POD_GVK, onEvent: (e: WatchEvent<T>, now: number) => void, signal: AbortSignal): Promise<void> {
-  let { resourceVersion } = await client.list<T>(gvk, { namespace: NS, labelSelector: gvk.kind === "Pod" ? SELECTOR : undefined, limit: 1 });
+  const labelSelector = gvk.kind === "Pod" ? SELECTOR : undefined;
+  // A CRD just established answers "storage is (re)initializing" for a moment: retry, briefly.
+  let failures = 0;
+  const retry = async (err: unknown): Promise<void> => {
+    if (signal.aborted) return;
+    if (++failures > 50) throw err;
+    await sleep(200);
+  };
+  let resourceVersion = "";
+  while (!resourceVersion) {
+    try { resourceVersion = (await client.list<T>(gvk, { namespace: NS, labelSelector, limit: 1 })).resourceVersion; } catch (err) { await retry(err); }
+  }
   while (!signal.aborted) {
-    await client.watch<T>(gvk, { namespace: NS, labelSelector: gvk.kind === "Pod" ? SELECTOR : undefined, resourceVersion, timeoutSeconds: 600 }, (e) => {
+    await client.watch<T>(gvk, { namespace: NS, labelSelector, resourceVersion, timeoutSeconds: 600 }, (e) => {
       const now = performance.now();
       if (e.object.metadata?.resourceVersion) resourceVersion = e.object.metadata.resourceVersion;
       if (e.type === "ERROR") throw new Error(`watch ${gvk.kind}: ${JSON.stringify(e.object)}`);
       if (e.type !== "BOOKMARK") onEvent(e, now);
-    }, signal).catch((err: unknown) => { if (!signal.aborted) throw err; });
+    }, signal).catch(retry);
   }
 }
 
@@ -312,7 +323,12 @@ mkdirSync(args.out!, { recursive: true });
 const report: Record<string, unknown> = { seed: SEED, nodes: NODES, gpusPerNode: GPUS_PER_NODE, date: new Date().toISOString(), entry: args.entry };
 const apiserverPid = pidOf("kube-apiserver");
 const watching = startWatching();
-watching.catch((err: unknown) => { log(`watch failed: ${String(err)}`); process.exit(1); });
+watching.catch((err: unknown) => {
+  log(`watch failed: ${String(err)}`);
+  controller?.kill("SIGTERM");
+  if (!args["keep-cluster"]) cluster("down");
+  process.exit(1);
+});
 await sleep(500);
 
 try {
