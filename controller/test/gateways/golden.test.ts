@@ -29,7 +29,7 @@ describe("golden files are valid API objects", function () {
   after(async () => { await kubectl(["delete", "namespace", ns, "--wait=false"]); });
 
   for (const file of files) {
-    it(file.split("/src/")[1]!, async () => {
+    it(file.split("/controller/test/")[1]!, async () => {
       const objects = objectsIn(parse(readFileSync(file, "utf8")));
       expect(objects.length).to.be.greaterThan(0);
       for (const obj of objects) {
