@@ -5,6 +5,7 @@ import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@e
 import { API_VERSION, KIND, LABELS } from "../api.ts";
 import type { KubeObject } from "../runtime/client.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, imageOverrideProblem, podPolicyViolations, withRestrictedDefaults, type KernelPodPolicy } from "./policy.ts";
+import { GPU_COUNT_RESOURCES, podGpus } from "./gpus.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
 export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
@@ -150,20 +151,6 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
   }
   return { pod, gpus: podGpus(pod) };
 }
-
-/** GPUs a pod asks for: the sum of every GPU-like extended resource limit over its containers. */
-export function podGpus(pod: Pod): number {
-  let n = 0;
-  for (const c of pod.spec?.containers ?? []) {
-    for (const [name, q] of Object.entries(c.resources?.limits ?? {})) {
-      if (GPU_COUNT_RESOURCES.test(name)) n += Number(q) || 0;
-    }
-  }
-  return n;
-}
-
-/** Resources that count whole (or shared) GPUs, as opposed to GPU memory or cores. */
-const GPU_COUNT_RESOURCES = /^(nvidia\.com\/(gpu|gpu\.shared|mig-.+)|amd\.com\/gpu|volcano\.sh\/vgpu-number|aliyun\.com\/gpu-count)$/;
 
 /** The labels Enterprise Gateway finds kernel pods by, plus ours. */
 export function kernelPodLabels(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, kernelId = kernelIdOf(kernel) ?? ""): Record<string, string> {

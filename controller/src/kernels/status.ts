@@ -4,7 +4,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Condition } from "@elastic-jupyter/api";
 import { setCondition, type ConditionStatus, type NewCondition } from "../runtime/apply.ts";
 import type { JupyterKernel, JupyterKernelStatus } from "@elastic-jupyter/api";
-import { podGpus } from "./pod.ts";
+import { podGpus } from "./gpus.ts";
 
 export type KernelPhase = "Pending" | "Running" | "Succeeded" | "Failed";
 

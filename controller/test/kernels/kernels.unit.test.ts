@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { BOOTSTRAP_COMMAND, desiredKernelPod, kernelPodForCache, podGpus } from "../../src/kernels/pod.ts";
+import { BOOTSTRAP_COMMAND, desiredKernelPod, kernelPodForCache } from "../../src/kernels/pod.ts";
+import { podGpus } from "../../src/kernels/gpus.ts";
 import { KernelWriteState, PENDING_STATUS_INTERVAL_MS, pendingWriteDelay } from "../../src/kernels/reconciler.ts";
 import { MAX_POD_RESTARTS, QUOTA_RETRY_MS, planKernel, planRefusedPod, restartBackoffMs } from "../../src/kernels/plan.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, type KernelPodPolicy } from "../../src/kernels/policy.ts";
