@@ -10,7 +10,7 @@ import { kernelPodForCache } from "./kernels/pod.ts";
 import { podGpus } from "./kernels/gpus.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
-import { reconcileCulling } from "./culling/reconciler.ts";
+import { CullState, reconcileCulling } from "./culling/reconciler.ts";
 import { LABELS } from "./api.ts";
 import { splitKey } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
@@ -74,15 +74,17 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
   if (opts.gateway && opts.gatewayUrl && mgr.config.namespace) {
     const own = `${mgr.config.namespace}/${opts.gateway}`;
     const api = gatewayApi(opts.gatewayUrl, opts.gatewayToken);
+    const cullState = new CullState();
     specs.push({
       name: "culling",
       // One key, this sidecar's gateway; a kernelspec change (its cullIdleTimeout) wakes it too.
+      // Leader only: one culler per gateway ends kernels and writes the Culling condition.
       for: GATEWAY_GVK,
       watches: [{ ...KERNELSPEC_GVK, map: () => [own] }],
       concurrency: 1,
       reconcile: async (key) => {
         if (key !== own) return; // other gateways in the namespace cull their own kernels
-        return reconcileCulling({ cache, log, gateway: api, onCulled: (kernelspec) => mgr.metrics.kernelsCulled.inc({ kernelspec }) }, key);
+        return reconcileCulling({ cache, client, log, gateway: api, metrics: mgr.metrics, state: cullState, servedBy: (k) => servedBy(k, opts.gateway) }, key);
       },
     });
   }

@@ -168,3 +168,22 @@ def test_a_launch_timeout_says_what_the_kernel_was_waiting_for(proxy, monkeypatc
     assert "launch timeout" in err.value.reason
     assert err.value.reason.endswith("was Pending: Unschedulable: 0/4 nodes are available: 2 Insufficient nvidia.com/gpu.")
     assert proxy.killed == 1  # EG's own timeout path kills
+
+
+@pytest.mark.parametrize(
+    ("asked", "capped"),
+    [(None, None), ("", None), ("20", None), ("60", None), ("61", "60"), ("3600", "60"), ("nan", "60")],
+)
+def test_a_clients_launch_timeout_is_capped_at_the_gateways(asked, capped):
+    # EG lets the client's KERNEL_LAUNCH_TIMEOUT win (processproxy.py launch_process); the sidecar's
+    # orphan grace relies on no launch outlasting the gateway's own timeout.
+    from elastic_jupyter.kernel_resource import capped_launch_timeout
+
+    assert capped_launch_timeout(asked, 60.0) == capped
+
+
+def test_a_launch_timeout_that_is_no_number_is_refused_before_anything_is_created(proxy):
+    with pytest.raises(web.HTTPError) as err:
+        proxy.run(proxy.launch_process("launcher", env={"KERNEL_LAUNCH_TIMEOUT": "forever"}))
+    assert err.value.status_code == 400
+    assert err.value.reason == "KERNEL_LAUNCH_TIMEOUT must be a number of seconds, got 'forever'"

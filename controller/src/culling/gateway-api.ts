@@ -15,6 +15,26 @@ export class GatewayHttpError extends Error {
   }
 }
 
+export class GatewayBadResponse extends Error {}
+
+/** Why a list failed, as the Culling condition's reason and the failure metric's label. */
+export function cullingFailure(e: unknown): { reason: string; message: string } {
+  const message = describe(e);
+  if (e instanceof GatewayHttpError) {
+    return { reason: e.status === 401 || e.status === 403 ? "GatewayUnauthorized" : "GatewayError", message };
+  }
+  if (e instanceof GatewayBadResponse) return { reason: "GatewayBadResponse", message };
+  return { reason: "GatewayUnreachable", message };
+}
+
+/** fetch() hides the socket's error (ECONNREFUSED...) in `cause`. */
+function describe(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError") return `GET /api/kernels: no answer within the timeout (${err.message})`;
+  const cause = err?.cause ? `: ${err.cause.code ?? err.cause.message ?? String(err.cause)}` : "";
+  return `${err?.message ?? String(e)}${cause}`;
+}
+
 export function gatewayApi(baseUrl: string, token = "", timeoutMs = 30_000): GatewayApi {
   const url = (path: string) => `${baseUrl.replace(/\/+$/, "")}${path}`;
   // Enterprise Gateway's token scheme (EG_AUTH_TOKEN): `Authorization: token <value>`.
@@ -23,8 +43,9 @@ export function gatewayApi(baseUrl: string, token = "", timeoutMs = 30_000): Gat
     async listKernels() {
       const res = await fetch(url("/api/kernels"), { headers, signal: AbortSignal.timeout(timeoutMs) });
       if (!res.ok) throw new GatewayHttpError(res.status, `GET /api/kernels: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-      const body: unknown = await res.json();
-      if (!Array.isArray(body)) throw new Error("GET /api/kernels: the gateway did not answer with a list");
+      let body: unknown;
+      try { body = await res.json(); } catch (e) { throw new GatewayBadResponse(`GET /api/kernels: the answer is not JSON: ${(e as Error).message}`); }
+      if (!Array.isArray(body) || !body.every((k) => typeof (k as GatewayKernel | null)?.id === "string")) throw new GatewayBadResponse("GET /api/kernels: the gateway did not answer with a list of kernels");
       return body as GatewayKernel[];
     },
     async shutdownKernel(id) {

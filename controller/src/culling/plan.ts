@@ -77,3 +77,30 @@ export function kernelsToCull(kernels: readonly GatewayKernel[], p: CullPolicy, 
   }
   return out;
 }
+
+/** GPUs held by the kernels the gateway reports idle, by kernelspec (those holding none left out). */
+export function idleGpusByKernelspec(kernels: readonly GatewayKernel[], gpusOf: (kernelId: string) => number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const k of kernels) {
+    if (k.execution_state !== "idle") continue;
+    const gpus = gpusOf(k.id);
+    if (gpus > 0) out.set(k.name, (out.get(k.name) ?? 0) + gpus);
+  }
+  return out;
+}
+
+/** Idle GPUs seen by one pass, the sample the next pass integrates from. */
+export interface IdleGpuSample {
+  atMs: number;
+  byKernelspec: ReadonlyMap<string, number>;
+}
+
+/** GPU-seconds held idle since the previous sample, by kernelspec: its idle GPUs held for the time
+ *  between the passes (a left Riemann sum; a pass that failed leaves no sample, so no gap is guessed). */
+export function idleGpuSecondsSince(prev: IdleGpuSample | undefined, nowMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!prev || nowMs <= prev.atMs) return out;
+  const s = (nowMs - prev.atMs) / 1000;
+  for (const [ks, gpus] of prev.byKernelspec) out.set(ks, gpus * s);
+  return out;
+}

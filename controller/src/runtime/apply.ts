@@ -21,13 +21,14 @@ export interface StatusPatch<S> {
 
 /** Applies `status` through the /status subresource (a write to the main resource ignores status
  *  when the subresource is enabled, and a status write cannot touch spec). Undefined when the
- *  object was deleted meanwhile: there is no status left to write, and that is not a failure. */
-export async function applyStatus<T extends KubeObject, S>(client: KubeClient, owner: T, status: S, opts: { signal?: AbortSignal } = {}): Promise<T | undefined> {
+ *  object was deleted meanwhile: there is no status left to write, and that is not a failure.
+ *  Another `fieldManager` owns only the fields it applies (e.g. one condition of a list keyed by type). */
+export async function applyStatus<T extends KubeObject, S>(client: KubeClient, owner: T, status: S, opts: { signal?: AbortSignal; fieldManager?: string } = {}): Promise<T | undefined> {
   const meta = owner.metadata ?? {};
   if (!owner.apiVersion || !owner.kind || !meta.name) throw new Error("applyStatus: the object needs apiVersion, kind and metadata.name");
   const body: StatusPatch<S> = { apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: meta.name, namespace: meta.namespace }, status };
   try {
-    return await client.apply(body as unknown as T, { fieldManager: FIELD_MANAGER, force: true, subresource: "status", signal: opts.signal });
+    return await client.apply(body as unknown as T, { fieldManager: opts.fieldManager ?? FIELD_MANAGER, force: true, subresource: "status", signal: opts.signal });
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;

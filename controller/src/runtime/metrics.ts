@@ -16,7 +16,14 @@ export class Metrics {
   /** Set by the kernel controller: GPUs asked for by live kernel pods / held by pods on nodes. */
   readonly gpusRequested: Gauge;
   readonly gpusBound: Gauge;
-  readonly kernelsCulled: Counter<"kernelspec">;
+  /** Set by the culler: kernels it ended, by kernelspec and reason (idle, orphaned). */
+  readonly kernelsCulled: Counter<"kernelspec" | "reason">;
+  /** Culling passes that could not list the gateway's kernels, by reason (the Culling condition's). */
+  readonly cullingFailures: Counter<"reason">;
+  /** GPUs held by kernels the gateway reports idle, as of the last culling pass. */
+  readonly idleGpus: Gauge<"namespace" | "kernelspec">;
+  /** GPU-seconds held by idle kernels, integrated between culling passes. */
+  readonly idleGpuSeconds: Counter<"namespace" | "kernelspec">;
   /** Requests this process sent to the API server (client-go's rest_client_requests_total). */
   readonly apiRequests: Counter<"verb" | "resource" | "code">;
   private readonly queues = new Map<string, QueueLike>();
@@ -47,7 +54,10 @@ export class Metrics {
     this.kernelsByPhase = new Gauge({ name: "elastic_jupyter_kernels", help: "JupyterKernels by status.phase.", labelNames: ["phase"], registers });
     this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods.", registers });
     this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
-    this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Idle kernels the sidecar shut down, by kernelspec.", labelNames: ["kernelspec"], registers });
+    this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Kernels the sidecar ended, by kernelspec and reason: idle (shut down through the gateway after the kernelspec's cullIdleTimeout) or orphaned (unknown to the gateway for its orphanGracePeriod).", labelNames: ["kernelspec", "reason"], registers });
+    this.cullingFailures = new Counter({ name: "elastic_jupyter_culling_failures_total", help: "Culling passes that could not list the gateway's kernels, by reason (GatewayUnreachable, GatewayUnauthorized, GatewayError, GatewayBadResponse).", labelNames: ["reason"], registers });
+    this.idleGpus = new Gauge({ name: "elastic_jupyter_idle_gpus", help: "GPUs held by kernels the gateway reports idle (execution_state idle), by namespace and kernelspec, as of the last culling pass.", labelNames: ["namespace", "kernelspec"], registers });
+    this.idleGpuSeconds = new Counter({ name: "elastic_jupyter_idle_gpu_seconds_total", help: "GPU-seconds held by kernels the gateway reports idle, by namespace and kernelspec (each pass adds the previous pass's idle GPUs times the time between them).", labelNames: ["namespace", "kernelspec"], registers });
     this.apiRequests = new Counter({ name: "elastic_jupyter_api_requests_total", help: "Requests to the API server by verb, resource (with subresource) and HTTP code (0: no answer).", labelNames: ["verb", "resource", "code"], registers });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gatewayApi, GatewayHttpError } from "../../src/culling/gateway-api.ts";
+import { cullingFailure, gatewayApi, GatewayHttpError } from "../../src/culling/gateway-api.ts";
 
 describe("culling: the gateway REST client", () => {
   let server: Server;
@@ -16,6 +16,9 @@ describe("culling: the gateway REST client", () => {
         return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify([{ id: "k1", name: "gpu", last_activity: "2026-11-25T00:00:00Z", execution_state: "idle", connections: 0 }]));
       }
       if (req.method === "DELETE" && req.url === "/api/kernels/k1") return void res.writeHead(204).end();
+      if (req.url === "/html/api/kernels") return void res.writeHead(200, { "content-type": "text/html" }).end("<html>a proxy login page</html>");
+      if (req.url === "/object/api/kernels") return void res.writeHead(200, { "content-type": "application/json" }).end("{\"kernels\": []}");
+      if (req.url === "/broken/api/kernels") return void res.writeHead(502).end("bad gateway");
       res.writeHead(404).end(JSON.stringify({ reason: "Not Found" }));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -39,5 +42,21 @@ describe("culling: the gateway REST client", () => {
     const err = await gatewayApi(base, "wrong").listKernels().catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GatewayHttpError);
     expect((err as GatewayHttpError).status).to.equal(401);
+  });
+
+  it("names why a list failed, as the Culling condition's reason", async () => {
+    const failure = (p: Promise<unknown>) => p.then(() => expect.fail("the list must fail"), (e: unknown) => cullingFailure(e));
+    expect(await failure(gatewayApi(base, "wrong").listKernels())).to.deep.include({ reason: "GatewayUnauthorized" });
+    expect(await failure(gatewayApi(`${base}broken`).listKernels())).to.deep.equal({ reason: "GatewayError", message: "GET /api/kernels: HTTP 502 bad gateway" });
+    expect(await failure(gatewayApi(`${base}html`).listKernels())).to.deep.include({ reason: "GatewayBadResponse" });
+    expect(await failure(gatewayApi(`${base}object`).listKernels())).to.deep.equal({ reason: "GatewayBadResponse", message: "GET /api/kernels: the gateway did not answer with a list of kernels" });
+    // A port nothing listens on any more.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const refused = await failure(gatewayApi(`http://127.0.0.1:${port}`).listKernels());
+    expect(refused.reason).to.equal("GatewayUnreachable");
+    expect(refused.message).to.contain("ECONNREFUSED");
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { JupyterGateway, JupyterKernelSpec } from "@elastic-jupyter/api";
-import { cullPolicy, cullsAnything, DEFAULT_CULL_IDLE_TIMEOUT_S, kernelsToCull, type GatewayKernel } from "../../src/culling/plan.ts";
+import { cullPolicy, cullsAnything, DEFAULT_CULL_IDLE_TIMEOUT_S, idleGpuSecondsSince, idleGpusByKernelspec, kernelsToCull, type GatewayKernel } from "../../src/culling/plan.ts";
 
 const now = new Date("2026-11-25T12:00:00Z");
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
@@ -42,5 +42,18 @@ describe("culling plan", () => {
     const p = cullPolicy(gateway({}), [kernelspec("gpu", 10)]);
     expect(kernelsToCull([kernel("a", "gpu", 25), { ...kernel("b", "gpu", 0), last_activity: "not a time" }], p, now))
       .to.deep.equal([{ id: "a", kernelspec: "gpu", idleS: 25, timeoutS: 10 }]);
+  });
+
+  it("idle GPUs: only kernels the gateway reports idle, summed per kernelspec, those without GPUs left out", () => {
+    const gpus: Record<string, number> = { a: 2, b: 1, c: 4, d: 0 };
+    const idle = idleGpusByKernelspec([kernel("a", "gpu", 5), kernel("b", "gpu", 5), kernel("c", "gpu", 5, { execution_state: "busy" }), kernel("d", "cpu", 5), kernel("e", "gpu", 5, { execution_state: "starting" })], (id) => gpus[id] ?? 0);
+    expect([...idle]).to.deep.equal([["gpu", 3]]);
+  });
+
+  it("idle GPU-seconds: the previous pass's idle GPUs times the time since; nothing without a previous pass", () => {
+    const t = now.getTime();
+    expect([...idleGpuSecondsSince({ atMs: t - 30_000, byKernelspec: new Map([["gpu", 3], ["mig", 0.5]]) }, t)]).to.deep.equal([["gpu", 90], ["mig", 15]]);
+    expect(idleGpuSecondsSince(undefined, t).size).to.equal(0);
+    expect(idleGpuSecondsSince({ atMs: t, byKernelspec: new Map([["gpu", 3]]) }, t).size).to.equal(0);
   });
 });

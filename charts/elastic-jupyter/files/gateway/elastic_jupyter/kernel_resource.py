@@ -48,6 +48,22 @@ def parse_gpus(value: str | None) -> int | None:
     return int(text)
 
 
+def capped_launch_timeout(asked: str | None, ceiling: float) -> str | None:
+    """A client's KERNEL_LAUNCH_TIMEOUT, at most the gateway's own launch timeout (None: keep the
+    client's value as it is). EG lets the client's value win; capping it bounds how long a launch
+    can take, which the sidecar relies on: a kernel still being launched is missing from the
+    gateway's kernel list, and only a launch that has surely ended can make it an orphan."""
+    if asked is None or asked.strip() == "":
+        return None
+    try:
+        value = float(asked)
+    except ValueError:
+        raise LaunchRequestError(f"KERNEL_LAUNCH_TIMEOUT must be a number of seconds, got {asked!r}") from None
+    if value != value or value > ceiling:  # NaN or more than the gateway allows
+        return f"{ceiling:g}"
+    return None
+
+
 def parse_port_range(value: str) -> str:
     parts = value.split("..")
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > int(parts[1]):

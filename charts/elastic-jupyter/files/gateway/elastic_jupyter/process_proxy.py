@@ -21,6 +21,7 @@ from elastic_jupyter import GROUP, PLURAL, VERSION
 from elastic_jupyter.kernel_resource import (
     KernelState,
     LaunchRequestError,
+    capped_launch_timeout,
     foreign_namespace_problem,
     http_status_for,
     kernel_state,
@@ -35,6 +36,8 @@ with kubeconfig_fallback_for_import():  # EG's k8s.py loads credentials at impor
 # many seconds instead of waiting for EG's launch timeout; the scheduler retries meanwhile, so a GPU
 # freed within the grace period still wins. 0 disables the early failure.
 UNSCHEDULABLE_GRACE = float(os.environ.get("EJ_UNSCHEDULABLE_GRACE_SECONDS", "5"))
+# EG's own launch timeout (its default_kernel_launch_timeout reads the same variable).
+GATEWAY_LAUNCH_TIMEOUT = float(os.environ.get("EG_KERNEL_LAUNCH_TIMEOUT") or "30")
 
 
 class JupyterKernelProcessProxy(CustomResourceProcessProxy):
@@ -57,6 +60,14 @@ class JupyterKernelProcessProxy(CustomResourceProcessProxy):
             parse_gpus(kwargs["env"].get("KERNEL_GPUS"))
         except LaunchRequestError as err:
             self.log_and_raise(http_status_code=400, reason=str(err))
+        # The gateway's launch timeout is the longest launch (see capped_launch_timeout).
+        try:
+            capped = capped_launch_timeout(kwargs["env"].get("KERNEL_LAUNCH_TIMEOUT"), GATEWAY_LAUNCH_TIMEOUT)
+        except LaunchRequestError as err:
+            self.log_and_raise(http_status_code=400, reason=str(err))
+        if capped is not None:
+            self.log.info(f"KERNEL_LAUNCH_TIMEOUT {kwargs['env']['KERNEL_LAUNCH_TIMEOUT']} capped at the gateway's {capped} s")
+            kwargs["env"]["KERNEL_LAUNCH_TIMEOUT"] = capped
         # EG would create the kernel wherever the client's KERNEL_NAMESPACE says; ours stay home.
         problem = foreign_namespace_problem(kwargs["env"], os.environ.get("EG_NAMESPACE", "default"))
         if problem:
