@@ -33,6 +33,20 @@ export const GATEWAY_RULES: readonly ExplainedRule[] = [
   { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"], why: "The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory." },
 ];
 
+/** The one rule limited to the gateway's own name: the sidecar writes its gateway's `Culling`
+ *  condition (server-side apply under its own field manager) and may touch no other gateway. */
+export function ownGatewayStatusRule(gatewayName: string): ExplainedRule {
+  return {
+    apiGroups: [GROUP], resources: [`${PLURAL.gateway}/status`], resourceNames: [gatewayName], verbs: ["patch"],
+    why: "The sidecar writes its own gateway's `Culling` condition (whether it can read the gateway's kernels), by server-side apply; no other gateway's.",
+  };
+}
+
+/** Everything the gateway's Role grants. */
+export function gatewayRules(gatewayName: string): ExplainedRule[] {
+  return [...GATEWAY_RULES, ownGatewayStatusRule(gatewayName)];
+}
+
 export function gatewayServiceAccountName(gw: JupyterGateway): string {
   return gw.spec.serviceAccountName ?? gw.metadata!.name!;
 }
@@ -52,7 +66,7 @@ export function desiredGatewayRole(gw: JupyterGateway): Role {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
     metadata: meta(gw, gw.metadata!.name!),
-    rules: policyRules(GATEWAY_RULES),
+    rules: policyRules(gatewayRules(gw.metadata!.name!)),
   };
 }
 

@@ -71,7 +71,9 @@ export function gatewayController(deps: GatewayControllerDeps): ControllerSpec {
       }
     }
     const status = gatewayStatus({ gateway: gw, deployment, kernelSpecNames, tokenSecretFound, operatorSidecarImage: deps.render.sidecarImage, now: now().toISOString().replace(/\.\d{3}Z$/, "Z"), ...(invalid ? { invalid } : {}) });
-    if (!sameStatus(gw.status, status)) await applyStatus(client, gw, status);
+    // Only the conditions the operator writes: the sidecar's Culling condition is its own (its field manager).
+    const ours = gw.status && { ...gw.status, conditions: gw.status.conditions?.filter((c) => status.conditions?.some((n) => n.type === c.type)) };
+    if (!sameStatus(ours, status)) await applyStatus(client, gw, status);
     if (failure) throw failure; // retried with backoff
     // A user's Secret is not watched (it carries none of our labels): look again now and then.
     return !invalid && !tokenSecretFound ? { requeueAfterMs: 30_000 } : {};

@@ -19,7 +19,7 @@ import {
 } from "../../../ci/test/service-accounts.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { serviceAccountKubeconfig, startOperator, startSidecar, waitForReady } from "./operator-harness.ts";
-import { GATEWAY_RULES, OPERATOR_RULES, leaderElectionRules, type ExplainedRule } from "../../src/gateways/rbac.ts";
+import { OPERATOR_RULES, gatewayRules, leaderElectionRules, type ExplainedRule } from "../../src/gateways/rbac.ts";
 
 /** The release name the README installs with: also the operator's ServiceAccount and Lease. */
 const RELEASE = "elastic-jupyter-operator";
@@ -162,7 +162,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
     const cases: { key: string; serviceAccount: string; saNamespace: string; namespace: string; rules: ExplainedRule[] }[] = [
       { key: "operator", serviceAccount: operatorSa, saNamespace: opNs, namespace: opNs, rules: [...OPERATOR_RULES, ...leaderElectionRules(leaseName)] },
       { key: "operator elsewhere", serviceAccount: operatorSa, saNamespace: opNs, namespace: otherNs, rules: [...OPERATOR_RULES] },
-      ...GATEWAYS.map((gw) => ({ key: `gateway ${gw}`, serviceAccount: gw, saNamespace: teamNs, namespace: teamNs, rules: [...GATEWAY_RULES] })),
+      ...GATEWAYS.map((gw) => ({ key: `gateway ${gw}`, serviceAccount: gw, saNamespace: teamNs, namespace: teamNs, rules: gatewayRules(gw) })),
       { key: "gateway elsewhere", serviceAccount: GATEWAYS[1]!, saNamespace: teamNs, namespace: otherNs, rules: [] },
       { key: "default", serviceAccount: "default", saNamespace: teamNs, namespace: teamNs, rules: [] },
     ];
@@ -179,7 +179,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
 
   it(`${DOC} is the table of what was observed`, function () {
     if (observed.size === 0 || usedBy.size < 3) this.skip(); // the tests above failed before observing
-    const rename = (text: string) => text.replaceAll(opNs, "<release namespace>").replaceAll(teamNs, "<team namespace>");
+    const rename = (text: string) => text.replaceAll(opNs, "<release namespace>").replaceAll(teamNs, "<team namespace>").replaceAll(`named \`${GATEWAYS[1]}\``, "named `<gateway>`");
     const usedByText = (sa: string) => (usedBy.get(sa) ?? []).map((u) => `${u.what} (${u.token ? "token mounted" : "no token mounted"})`).join(", ");
     const operatorHere = observed.get("operator")!;
     const elsewhere = new Set(permissions(observed.get("operator elsewhere")!));
@@ -192,7 +192,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
       {
         serviceAccount: "`<gateway>` (the JupyterGateway's name, unless its spec.serviceAccountName names another) in the gateway's namespace",
         usedBy: usedByText("<gateway>"),
-        rows: explainedRows(grantsBeyond(observed.get(`gateway ${GATEWAYS[1]}`)!, API_SERVER_DEFAULTS), GATEWAY_RULES),
+        rows: explainedRows(grantsBeyond(observed.get(`gateway ${GATEWAYS[1]}`)!, API_SERVER_DEFAULTS), gatewayRules(GATEWAYS[1]!)),
       },
       { serviceAccount: "`default` of each namespace with notebooks or kernels", usedBy: usedByText("default"), rows: explainedRows(grantsBeyond(observed.get("default")!, API_SERVER_DEFAULTS), []) },
     ];
@@ -200,7 +200,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
       [
         "<!-- Written by controller/test/gateways/operator-rbac.test.ts from what the API server reported; the test fails when this file differs. Rewrite it with EJ_UPDATE_DOCS=1. -->",
         "",
-        `Every ServiceAccount elastic-jupyter runs as, what runs as it, and what it may do, as \`kubectl auth can-i --list\` reports it with the operator chart installed (release \`${RELEASE}\`) and SEED's examples applied in a team namespace. The operator's rules come from \`OPERATOR_RULES\` and the gateway's from \`GATEWAY_RULES\` (controller/src/gateways/rbac.ts); the operator holds the gateway's too, because Kubernetes lets it grant only what it holds. The test fails when any ServiceAccount may do more or less than this.`,
+        `Every ServiceAccount elastic-jupyter runs as, what runs as it, and what it may do, as \`kubectl auth can-i --list\` reports it with the operator chart installed (release \`${RELEASE}\`) and SEED's examples applied in a team namespace. The operator's rules come from \`OPERATOR_RULES\` and the gateway's from \`gatewayRules\` (controller/src/gateways/rbac.ts); the operator holds the gateway's too, because Kubernetes lets it grant only what it holds. The test fails when any ServiceAccount may do more or less than this.`,
       ].join("\n"),
       sections,
       "Every ServiceAccount also holds what the API server grants every authenticated user and every ServiceAccount (its bootstrap ClusterRoles); the table above leaves these out.",

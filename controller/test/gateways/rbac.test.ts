@@ -88,6 +88,8 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     // ... deletes a lost or superseded pod (with a UID precondition) ...
     const created = await kubectlOk(["get", "pod", "kernel-1", "-n", ns, "-o", "jsonpath={.metadata.uid}"]);
     expect(await as("/pods:delete", () => sa.delete(podGvk, ns, "kernel-1", { uid: created }))).to.equal(true);
+    // The culler writes its own gateway's Culling condition (its own field manager) ...
+    await as(`${G}/jupytergateways/status:patch`, () => sa.apply({ apiVersion: API, kind: "JupyterGateway", metadata: { name: gw, namespace: ns }, status: { conditions: [{ type: "Culling", status: "True", reason: "GatewayAnswered", message: "", lastTransitionTime: "2026-12-03T00:00:00Z" }] } } as KubeObject, { fieldManager: "elastic-jupyter-sidecar", force: true, subresource: "status" }));
     // ... and the process proxy deletes the kernel on shutdown.
     expect(await as(`${G}/jupyterkernels:delete`, () => sa.delete(kernelGvk, ns, "kernel-1", { propagationPolicy: "Background" }))).to.equal(true);
   });
@@ -112,6 +114,8 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
       const g = (await sa.get<KubeObject & { spec: Record<string, unknown> }>({ apiVersion: API, kind: "JupyterGateway" }, ns, gw))!;
       await sa.replace({ ...g, spec: { ...g.spec, cullIdleTimeout: 1 } });
     });
+    await kubectlOk(["apply", "-n", ns, "-f", "-"], JSON.stringify({ apiVersion: API, kind: "JupyterGateway", metadata: { name: "other-gw" }, spec: {} }));
+    await forbidden("write another gateway's status", () => sa.apply({ apiVersion: API, kind: "JupyterGateway", metadata: { name: "other-gw", namespace: ns }, status: { conditions: [{ type: "Culling", status: "False", reason: "X", message: "", lastTransitionTime: "2026-12-03T00:00:00Z" }] } } as KubeObject, { fieldManager: "elastic-jupyter-sidecar", force: true, subresource: "status" }));
     await forbidden("list kernels in another namespace", () => sa.list(kernelGvk, { namespace: "default" }));
     await forbidden("create a namespace", () => sa.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: `${ns}-x` } }));
     // (kubectl's "pods/exec" shorthand is misread as a resource; --subresource asks the real question.)
