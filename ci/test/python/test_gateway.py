@@ -70,6 +70,10 @@ class LocalKernelRunner(threading.Thread):
                                    "message": f"requested {gpus} nvidia.com/gpu, but kernelspec {KERNELSPEC} allows at most 4"})
             self.processes[uid] = subprocess.Popen(["true"])
             return
+        if gpus == 2:  # waiting in a GPU queue, as long as it takes
+            self.set_status(name, {"phase": "Pending", "reason": "Queued", "message": "waiting for 2 nvidia.com/gpu"})
+            self.processes[uid] = subprocess.Popen(["true"])
+            return
         if gpus == 3:  # the scheduler's verdict when no node has 3 GPUs free
             self.set_status(name, {"phase": "Pending", "reason": "Unschedulable",
                                    "message": "0/4 nodes are available: 2 Insufficient nvidia.com/gpu, 2 node(s) had untolerated taint."})
@@ -147,6 +151,7 @@ def running_gateway(tmp: Path, kernel_command: list[str] | None = None):
         "EJ_GATEWAY_KERNELS_DIR": str(tmp / "share/jupyter/kernels"),
         "EG_DEFAULT_KERNEL_NAME": KERNELSPEC, "EG_KERNEL_LAUNCH_TIMEOUT": "30",
         "EJ_UNSCHEDULABLE_GRACE_SECONDS": "5",
+        "EG_LIST_KERNELS": "True",  # as the operator sets it: the sidecar's culler reads the list
     }
     log_path = tmp / "gateway.log"
     process = subprocess.Popen(
@@ -324,3 +329,41 @@ def test_an_unschedulable_kernel_is_a_503_after_the_grace_period(gateway):
     assert code == 503, body
     assert "Unschedulable: 0/4 nodes are available: 2 Insufficient nvidia.com/gpu" in json.dumps(body)
     assert 5 <= elapsed < 12  # EJ_UNSCHEDULABLE_GRACE_SECONDS=5, well before the 30 s launch timeout
+
+
+def test_a_kernel_being_launched_is_not_in_the_gateways_list_and_no_launch_outlasts_the_gateways_timeout(gateway):
+    """What the sidecar's orphan rule rests on (controller/src/culling/orphans.ts): EG lists a kernel
+    only once its launch has finished, so a launching kernel looks like an orphan; and a client's
+    KERNEL_LAUNCH_TIMEOUT cannot stretch a launch past the gateway's own (EG_KERNEL_LAUNCH_TIMEOUT=30)."""
+    result = {}
+
+    def start():
+        result["started"] = time.monotonic()
+        result["response"] = request(gateway, "POST", "/api/kernels", {
+            "name": KERNELSPEC, "env": {"KERNEL_NAMESPACE": gateway.namespace, "KERNEL_USERNAME": "dave",
+                                        "KERNEL_GPUS": "2", "KERNEL_LAUNCH_TIMEOUT": "3600"}})
+        result["elapsed"] = time.monotonic() - result["started"]
+
+    launch = threading.Thread(target=start)
+    launch.start()
+    deadline = time.monotonic() + 20
+    queued = None
+    while queued is None and time.monotonic() < deadline:
+        items = client.CustomObjectsApi().list_namespaced_custom_object(GROUP, VERSION, gateway.namespace, PLURAL)["items"]
+        queued = next((i for i in items if i["spec"].get("gpus") == 2 and i.get("status", {}).get("reason") == "Queued"), None)
+        time.sleep(0.2)
+    assert queued is not None, "the launcher never created the queued JupyterKernel"
+    for _ in range(10):  # the whole while the launch waits: the gateway does not list it
+        code, listed = request(gateway, "GET", "/api/kernels")
+        assert code == 200
+        assert queued["spec"]["kernelId"] not in [k["id"] for k in listed]
+        time.sleep(0.5)
+    launch.join(60)
+    assert not launch.is_alive()
+    code, body = result["response"]
+    assert code >= 500, body
+    assert "Waited too long (30.0s)" in json.dumps(body), body  # the gateway's 30 s, not the client's 3600
+    assert 29 <= result["elapsed"] < 45
+    time.sleep(1)
+    assert kernel_object(gateway, queued["spec"]["kernelId"]) is None  # EG deleted what it launched
+
