@@ -22,11 +22,24 @@ export const EG_DEFAULT_LAUNCH_TIMEOUT_S = 30;
 /** Added to the launch timeout: EG's 0.5 s poll, the kill after a timeout, clocks that disagree. */
 export const LAUNCH_MARGIN_S = 30;
 
+/** The longest launch the gateway allows (seconds): EG_KERNEL_LAUNCH_TIMEOUT as the operator sets
+ *  it from spec.launchTimeout, unless spec.extraEnv replaces it (one not given as a plain number
+ *  cannot be read here, so it counts as launchTimeout's maximum, 3600). */
+export function gatewayLaunchTimeoutS(gw: JupyterGateway): number {
+  const extra = gw.spec.extraEnv?.find((e) => e.name === "EG_KERNEL_LAUNCH_TIMEOUT");
+  if (extra) {
+    const v = Number(extra.value);
+    return extra.valueFrom || !(v > 0) ? MAX_LAUNCH_TIMEOUT_S : v;
+  }
+  return gw.spec.launchTimeout ?? EG_DEFAULT_LAUNCH_TIMEOUT_S;
+}
+const MAX_LAUNCH_TIMEOUT_S = 3600;
+
 /** The grace period this gateway's kernels get, in seconds; 0: orphans are never ended. */
 export function orphanGraceS(gw: JupyterGateway): number {
   const asked = gw.spec.orphanGracePeriod ?? DEFAULT_ORPHAN_GRACE_S;
   if (asked <= 0) return 0;
-  return Math.max(asked, (gw.spec.launchTimeout ?? EG_DEFAULT_LAUNCH_TIMEOUT_S) + LAUNCH_MARGIN_S);
+  return Math.max(asked, gatewayLaunchTimeoutS(gw) + LAUNCH_MARGIN_S);
 }
 
 export interface OrphanObservation {

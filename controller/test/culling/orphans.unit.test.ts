@@ -105,5 +105,8 @@ describe("culling: orphaned kernels", () => {
     expect(orphanGraceS(gateway({ orphanGracePeriod: 5, launchTimeout: 600 }))).to.equal(630);
     expect(orphanGraceS(gateway({ launchTimeout: 600 }))).to.equal(630);
     expect(orphanGraceS(gateway({ orphanGracePeriod: 900, launchTimeout: 600 }))).to.equal(900);
+    // spec.extraEnv can replace the gateway's launch timeout: the longer one counts, an unreadable one as 3600.
+    expect(orphanGraceS(gateway({ launchTimeout: 10, extraEnv: [{ name: "EG_KERNEL_LAUNCH_TIMEOUT", value: "1200" }] }))).to.equal(1230);
+    expect(orphanGraceS(gateway({ extraEnv: [{ name: "EG_KERNEL_LAUNCH_TIMEOUT", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }] }))).to.equal(3630);
   });
 });

@@ -70,7 +70,7 @@ export interface JupyterGatewaySpec {
   /** Also cull idle kernels that still have a connected client. Unset: false. */
   cullConnected?: boolean;
   /**
-   * Seconds a JupyterKernel of this gateway may exist without the gateway knowing its kernel (the gateway restarted, the kernel was created by hand, the launch crashed after creating it) before the sidecar ends it (status Failed, reason `Orphaned`) and deletes it with its pod, freeing its GPUs; 0 never ends orphans. Unset: 300. A kernel the gateway is still launching is not yet in its kernel list, so the sidecar counts this from when it first saw the kernel missing and from the kernel's creation, and never uses less than `launchTimeout` (unset: 30) plus 30 s; the gateway caps a client's own KERNEL_LAUNCH_TIMEOUT at `launchTimeout`, so every launch has ended by then.
+   * Seconds a JupyterKernel of this gateway may exist without the gateway knowing its kernel (the gateway restarted, the kernel was created by hand, the launch crashed after creating it) before the sidecar ends it (status Failed, reason `Orphaned`) and deletes it with its pod, freeing its GPUs; 0 never ends orphans. Unset: 300. A kernel the gateway is still launching is not yet in its kernel list, so the sidecar counts this from when it first saw the kernel missing and from the kernel's creation, and never uses less than the gateway's launch timeout (`launchTimeout`, unset: 30, or an EG_KERNEL_LAUNCH_TIMEOUT in `extraEnv`) plus 30 s; the gateway caps a client's own KERNEL_LAUNCH_TIMEOUT at its launch timeout, so every launch has ended by then.
    * @asType integer
    * @minimum 0
    * @maximum 31536000
