@@ -9,6 +9,7 @@ import { kubeconfigCredentials } from "../../src/runtime/kubeconfig.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { startOperator, waitForReady } from "./operator-harness.ts";
 import { grantedPermissions } from "../../src/gateways/rbac.ts";
+import { eventAbout } from "../../src/runtime/events.ts";
 
 const API = "kubeflow.tkestack.io/v1alpha1";
 const kernelGvk = { apiVersion: API, kind: "JupyterKernel" };
@@ -85,6 +86,9 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "kernel-1", namespace: ns, labels: { component: "kernel" } }, spec: { containers: [{ name: "kernel", image: "img" }] } };
     await as("/pods:create", () => sa.create(pod as KubeObject));
     await as(`${G}/jupyterkernels/status:patch`, () => sa.apply({ apiVersion: API, kind: "JupyterKernel", metadata: { name: "kernel-1", namespace: ns }, status: { phase: "Pending" } } as KubeObject, { fieldManager: "rbac-test", force: true, subresource: "status" }));
+    // ... records Events on kernels (queued for GPUs, admitted, refused) ...
+    const kernelObj = await getJson(["get", "jupyterkernel", "kernel-1", "-n", ns]);
+    await as("/events:create", () => sa.create(eventAbout(kernelObj, "Normal", "Queued", "waiting for GPUs, 1st of 1")));
     // ... deletes a lost or superseded pod (with a UID precondition) ...
     const created = await kubectlOk(["get", "pod", "kernel-1", "-n", ns, "-o", "jsonpath={.metadata.uid}"]);
     expect(await as("/pods:delete", () => sa.delete(podGvk, ns, "kernel-1", { uid: created }))).to.equal(true);
