@@ -108,7 +108,7 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     const k2 = await getJson(["get", "jupyterkernel", "kernel-2", "-n", ns]);
     await forbidden("replace a kernel's status wholesale (PUT)", () => sa.replace({ ...k2, status: { phase: "Running" } } as KubeObject, { subresource: "status" }));
     await forbidden("update a kernel's spec", () => sa.replace({ ...k2, spec: { ...k2.spec, gpus: 8 } } as KubeObject));
-    await forbidden("create an event", () => sa.create({ apiVersion: "v1", kind: "Event", metadata: { name: "e", namespace: ns }, involvedObject: { kind: "Pod", name: "x", namespace: ns } } as KubeObject));
+    await forbidden("create an event in another namespace", () => sa.create({ apiVersion: "v1", kind: "Event", metadata: { name: "e", namespace: "default" }, involvedObject: { kind: "Pod", name: "x", namespace: "default" } } as KubeObject));
     await forbidden("create a configmap", () => sa.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns } }));
     await forbidden("list deployments", () => sa.list({ apiVersion: "apps/v1", kind: "Deployment" }, { namespace: ns }));
     await forbidden("list roles", () => sa.list({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" }, { namespace: ns }));
