@@ -123,7 +123,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
       const refusal = e instanceof KubeApiError ? planRefusedPod(kernel, e, now) : undefined;
       if (!refusal) throw e;
       log.warn("the API server refused the kernel pod", { status: e instanceof KubeApiError ? e.statusCode : undefined, reason: refusal.status?.reason, message: (e as Error).message });
-      plan = refusal;
+      plan = quotaUnderPolicy(deps, kernel, kernelSpec, refusal, now);
       refused = true;
     }
   }
@@ -209,6 +209,19 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
       if (!wasQueued) deps.events?.record(kernel, "Normal", "Queued", decision.message);
       return { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: decision.retryAfterMs };
   }
+}
+
+/** A ResourceQuota refused a GPU kernel's pod. Under a gpuPolicy that is one more full limit:
+ *  whenFull Fail ends the kernel at once, Queue lets it wait (retrying) until its queueTimeout. */
+function quotaUnderPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, refusal: KernelPlan, now: Date): KernelPlan {
+  const policy = refusal.status?.reason === "QuotaExceeded" ? kernelPolicy(deps, kernel, kernelSpec) : undefined;
+  if (!policy) return refusal;
+  const at = now.toISOString();
+  const message = refusal.status!.message ?? "a ResourceQuota is full";
+  if (policy.whenFull === "Fail") return { status: failedStatus(kernel, "QuotaExceeded", message, at) };
+  const leftMs = (Date.parse(kernel.metadata?.creationTimestamp ?? "") || now.getTime()) + policy.queueTimeoutS * 1000 - now.getTime();
+  if (leftMs <= 0) return { status: failedStatus(kernel, "QueueTimeout", `waited ${policy.queueTimeoutS} s (gpuPolicy.queueTimeout) for a ResourceQuota to allow the kernel pod: ${message}`, at) };
+  return { ...refusal, requeueAfterMs: Math.min(refusal.requeueAfterMs ?? leftMs, leftMs) };
 }
 
 /** The gpuPolicy that governs this kernel, if any: its gateway's and its kernelspec's. */

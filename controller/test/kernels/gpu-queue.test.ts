@@ -142,4 +142,24 @@ describe("sidecar: GPU policy and the fair GPU queue (controller as a real proce
     await until("f-3", "Running", (s) => s.phase === "Running");
     await until("f-4", "head of the queue, its pod waiting for a node", (s) => s.reason === "Queued" && s.queuePosition === 1 && /no node has a free/.test(s.message ?? ""));
   });
+
+  it("a ResourceQuota's refusal under a gpuPolicy: Fail ends the kernel at once with the quota's words; Queue waits until queueTimeout", async () => {
+    await apply({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "no-gpus" }, spec: { hard: { "requests.nvidia.com/gpu": "0" } } });
+    try {
+      await waitFor("the quota to be counted", async () => (await getJson(["-n", ns, "get", "resourcequota", "no-gpus"])).status?.hard !== undefined);
+      await kernelspec("quota-fail", { whenFull: "Fail" });
+      await kernel("rq-1", "quota-fail", "alice");
+      const failed = await until("rq-1", "Failed", (s) => s.phase === "Failed");
+      expect(failed.reason).to.equal("QuotaExceeded");
+      expect(failed.message).to.match(/exceeded quota: no-gpus, requested: requests.nvidia.com\/gpu=1, used: requests.nvidia.com\/gpu=0, limited: requests.nvidia.com\/gpu=0/);
+      await kernelspec("quota-wait", { queueTimeout: 3 });
+      await kernel("rq-2", "quota-wait", "bob");
+      await until("rq-2", "Pending on the quota", (s) => s.reason === "QuotaExceeded" && s.phase === "Pending");
+      const timedOut = await until("rq-2", "Failed", (s) => s.phase === "Failed", 20_000);
+      expect(timedOut.reason).to.equal("QueueTimeout");
+      expect(timedOut.message).to.match(/^waited 3 s \(gpuPolicy.queueTimeout\) for a ResourceQuota to allow the kernel pod: .*exceeded quota: no-gpus/);
+    } finally {
+      await kubectlOk(["-n", ns, "delete", "resourcequota", "no-gpus"]);
+    }
+  });
 });
