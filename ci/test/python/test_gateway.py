@@ -70,8 +70,15 @@ class LocalKernelRunner(threading.Thread):
                                    "message": f"requested {gpus} nvidia.com/gpu, but kernelspec {KERNELSPEC} allows at most 4"})
             self.processes[uid] = subprocess.Popen(["true"])
             return
-        if gpus == 2:  # waiting in a GPU queue, as long as it takes
-            self.set_status(name, {"phase": "Pending", "reason": "Queued", "message": "waiting for 2 nvidia.com/gpu"})
+        if gpus == 2:  # the controller's GPU queue: waiting past the unschedulable grace, then timing out
+            queued = "waiting for GPUs, 2nd of 2 in namespace x's GPU queue: user dana holds 1 of the 1 nvidia.com/gpu"
+            self.set_status(name, {"phase": "Pending", "reason": "Queued", "queuePosition": 2, "message": queued})
+            timeout = {"phase": "Failed", "reason": "QueueTimeout", "message": f"waited 7 s for GPUs (gpuPolicy.queueTimeout 7 s) and was still {queued[18:]}"}
+            threading.Timer(7, self.set_status, (name, timeout)).start()
+            self.processes[uid] = subprocess.Popen(["true"])
+            return
+        if gpus == 4:  # waiting in a GPU queue for as long as it takes
+            self.set_status(name, {"phase": "Pending", "reason": "Queued", "message": "waiting for 4 nvidia.com/gpu"})
             self.processes[uid] = subprocess.Popen(["true"])
             return
         if gpus == 3:  # the scheduler's verdict when no node has 3 GPUs free
@@ -331,6 +338,17 @@ def test_an_unschedulable_kernel_is_a_503_after_the_grace_period(gateway):
     assert 5 <= elapsed < 12  # EJ_UNSCHEDULABLE_GRACE_SECONDS=5, well before the 30 s launch timeout
 
 
+def test_a_queued_kernel_waits_past_the_unschedulable_grace_and_its_timeout_is_a_503_with_the_queue(gateway):
+    started = time.monotonic()
+    code, body = request(gateway, "POST", "/api/kernels", {
+        "name": KERNELSPEC, "env": {"KERNEL_NAMESPACE": gateway.namespace, "KERNEL_USERNAME": "dana", "KERNEL_GPUS": "2"}})
+    elapsed = time.monotonic() - started
+    assert code == 503, body
+    assert ("QueueTimeout: waited 7 s for GPUs (gpuPolicy.queueTimeout 7 s) and was still 2nd of 2 in namespace x's GPU queue: "
+            "user dana holds 1 of the 1 nvidia.com/gpu") in json.dumps(body)
+    assert 7 <= elapsed < 15  # not failed at the 5 s unschedulable grace, nor left to the 30 s launch timeout
+
+
 def test_a_kernel_being_launched_is_not_in_the_gateways_list_and_no_launch_outlasts_the_gateways_timeout(gateway):
     """What the sidecar's orphan rule rests on (controller/src/culling/orphans.ts): EG lists a kernel
     only once its launch has finished, so a launching kernel looks like an orphan; and a client's
@@ -341,7 +359,7 @@ def test_a_kernel_being_launched_is_not_in_the_gateways_list_and_no_launch_outla
         result["started"] = time.monotonic()
         result["response"] = request(gateway, "POST", "/api/kernels", {
             "name": KERNELSPEC, "env": {"KERNEL_NAMESPACE": gateway.namespace, "KERNEL_USERNAME": "dave",
-                                        "KERNEL_GPUS": "2", "KERNEL_LAUNCH_TIMEOUT": "3600"}})
+                                        "KERNEL_GPUS": "4", "KERNEL_LAUNCH_TIMEOUT": "3600"}})
         result["elapsed"] = time.monotonic() - result["started"]
 
     launch = threading.Thread(target=start)
@@ -350,7 +368,7 @@ def test_a_kernel_being_launched_is_not_in_the_gateways_list_and_no_launch_outla
     queued = None
     while queued is None and time.monotonic() < deadline:
         items = client.CustomObjectsApi().list_namespaced_custom_object(GROUP, VERSION, gateway.namespace, PLURAL)["items"]
-        queued = next((i for i in items if i["spec"].get("gpus") == 2 and i.get("status", {}).get("reason") == "Queued"), None)
+        queued = next((i for i in items if i["spec"].get("gpus") == 4 and i.get("status", {}).get("reason") == "Queued"), None)
         time.sleep(0.2)
     assert queued is not None, "the launcher never created the queued JupyterKernel"
     for _ in range(10):  # the whole while the launch waits: the gateway does not list it
@@ -366,4 +384,3 @@ def test_a_kernel_being_launched_is_not_in_the_gateways_list_and_no_launch_outla
     assert 29 <= result["elapsed"] < 45
     time.sleep(1)
     assert kernel_object(gateway, queued["spec"]["kernelId"]) is None  # EG deleted what it launched
-

@@ -31,6 +31,7 @@ export const GATEWAY_RULES: readonly ExplainedRule[] = [
   },
   { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "list", "watch"], why: "The sidecar creates kernel pods, deletes lost or superseded ones, and watches them for status." },
   { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"], why: "The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory." },
+  { apiGroups: [""], resources: ["events"], verbs: ["create"], why: "The sidecar records Events on kernels: queued for GPUs (with the queue position), admitted, refused by a GPU limit, timed out." },
 ];
 
 /** The one rule limited to the gateway's own name: the sidecar writes its gateway's `Culling`

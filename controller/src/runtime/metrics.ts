@@ -26,6 +26,9 @@ export class Metrics {
   readonly idleGpuSeconds: Counter<"namespace" | "kernelspec">;
   /** Requests this process sent to the API server (client-go's rest_client_requests_total). */
   readonly apiRequests: Counter<"verb" | "resource" | "code">;
+  /** Set by the kernel controller: how long kernels waited for their GPUs, and how many wait now. */
+  readonly gpuQueueWait: Histogram<"queued">;
+  readonly gpuQueueLength: Gauge;
   private readonly queues = new Map<string, QueueLike>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -56,9 +59,14 @@ export class Metrics {
     this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
     this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Kernels the sidecar ended, by kernelspec and reason: idle (shut down through the gateway after the kernelspec's cullIdleTimeout) or orphaned (unknown to the gateway for its orphanGracePeriod).", labelNames: ["kernelspec", "reason"], registers });
     this.cullingFailures = new Counter({ name: "elastic_jupyter_culling_failures_total", help: "Culling passes that could not list the gateway's kernels, by reason (GatewayUnreachable, GatewayUnauthorized, GatewayError, GatewayBadResponse).", labelNames: ["reason"], registers });
-    this.idleGpus = new Gauge({ name: "elastic_jupyter_idle_gpus", help: "GPUs held by kernels the gateway reports idle (execution_state idle), by namespace and kernelspec, as of the last culling pass.", labelNames: ["namespace", "kernelspec"], registers });
+    this.idleGpus = new Gauge({ name: "elastic_jupyter_gpus_idle", help: "GPUs held by kernels the gateway reports idle (execution_state idle), by namespace and kernelspec, as of the last culling pass.", labelNames: ["namespace", "kernelspec"], registers });
     this.idleGpuSeconds = new Counter({ name: "elastic_jupyter_idle_gpu_seconds_total", help: "GPU-seconds held by kernels the gateway reports idle, by namespace and kernelspec (each pass adds the previous pass's idle GPUs times the time between them).", labelNames: ["namespace", "kernelspec"], registers });
     this.apiRequests = new Counter({ name: "elastic_jupyter_api_requests_total", help: "Requests to the API server by verb, resource (with subresource) and HTTP code (0: no answer).", labelNames: ["verb", "resource", "code"], registers });
+    this.gpuQueueWait = new Histogram({
+      name: "elastic_jupyter_gpu_queue_wait_seconds", help: "Seconds from a GPU kernel's creation to its admission under a gpuPolicy; queued=true if it waited in the queue.", labelNames: ["queued"], registers,
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    });
+    this.gpuQueueLength = new Gauge({ name: "elastic_jupyter_gpu_queue_length", help: "Kernels waiting in the GPU queue.", registers });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -123,7 +123,7 @@ describe("sidecar culling: the Culling condition, failure metrics and orphaned k
       spec: { kernelId: id, kernelSpec: { name: "python-gpu" } },
     }));
     await waitFor("the kernel Running", async () => (await getJson(["-n", ns, "get", "jupyterkernel", name])).status?.phase === "Running");
-    await waitFor("the idle GPU gauge", async () => (await metric(new RegExp(`^elastic_jupyter_idle_gpus\\{namespace="${ns}",kernelspec="python-gpu"\\} (\\S+)`, "m"))) === 1);
+    await waitFor("the idle GPU gauge", async () => (await metric(new RegExp(`^elastic_jupyter_gpus_idle\\{namespace="${ns}",kernelspec="python-gpu"\\} (\\S+)`, "m"))) === 1);
     await waitFor("idle GPU-seconds", async () => (await metric(new RegExp(`^elastic_jupyter_idle_gpu_seconds_total\\{namespace="${ns}",kernelspec="python-gpu"\\} (\\S+)`, "m"))) >= 2, 20_000);
     // Past the 31 s grace period, it is still there (it was never missing from the gateway's list).
     await new Promise((r) => setTimeout(r, 33_000));

@@ -101,6 +101,12 @@ export interface JupyterKernelStatus extends CommonStatus {
    */
   gpus?: number;
   /**
+   * While the kernel waits for GPUs (reason `Queued`): its place in its namespace's GPU queue, 1 first.
+   * @asType integer
+   * @minimum 1
+   */
+  queuePosition?: number;
+  /**
    * When the kernel's pod started.
    * @format date-time
    */
