@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { poolMetrics, smallestPool, type PoolEvents } from "./metrics.ts";
+import { poolMetrics, smallestPool, summarize, type PoolEvents } from "./metrics.ts";
 
 describe("bench/gpu-efficiency metrics", () => {
   // Horizon 1000 s. Two GPUs held 0-400 and 500-(never released); executions 100-200, 300-350,
@@ -38,6 +38,8 @@ describe("bench/gpu-efficiency metrics", () => {
     expect(m.unfinishedWaits).to.equal(1);
     // Queued: the 35 s one and the unfinished one (20 s so far).
     expect(m.queued).to.equal(2);
+    // Queueing: 0, 0, 0, 20, 35.
+    expect(m.queueP50S).to.equal(0);
     expect(m.queueP95S).to.equal(35);
   });
 
@@ -48,9 +50,13 @@ describe("bench/gpu-efficiency metrics", () => {
     expect(m.allocationEfficiency).to.be.closeTo(0.1, 1e-12);
   });
 
-  it("the smallest pool is the smallest whose p95 meets the target", () => {
-    const at = (pool: number, p95: number) => ({ pool, metrics: { ...poolMetrics({ holds: [], execs: [], waits: [] }, 1), waitP95S: p95 } });
-    expect(smallestPool([at(10, 300), at(12, 29), at(14, 2), at(16, 1)], 30)).to.equal(12);
-    expect(smallestPool([at(10, 300), at(12, 31)], 30)).to.equal(undefined);
+  it("the smallest pool is the smallest whose p95 GPU wait meets the target; static over it is the saving", () => {
+    const at = (policy: string, pool: number, p95: number) => ({ policy, pool, metrics: { ...poolMetrics({ holds: [], execs: [], waits: [] }, 1), queueP95S: p95, waitP95S: 999 } });
+    expect(smallestPool([at("x", 10, 300), at("x", 12, 29), at("x", 14, 2), at("x", 16, 1)], 30)).to.equal(12);
+    expect(smallestPool([at("x", 10, 300), at("x", 12, 31)], 30)).to.equal(undefined);
+    const s = summarize([at("static", 60, 40), at("static", 68, 0), at("elastic-5m", 34, 0), at("elastic-5m", 39, 0), at("elastic-60m", 50, 99)], ["static", "elastic-5m", "elastic-60m"], 30);
+    expect(s.map((x) => [x.policy, x.smallestPool, x.atMost, x.staticOverThis])).to.deep.equal([
+      ["static", 68, false, 1], ["elastic-5m", 34, true, 2], ["elastic-60m", undefined, false, undefined],
+    ]);
   });
 });
