@@ -11,21 +11,20 @@
 // Also: the controller's RSS and CPU, reconciles, and API requests per kernel by verb, from the
 // API server's own metrics (apiserver_request_total) and from the controller's client metrics.
 // Writes a Markdown table and a JSON file; prints the table.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
-import { KubeClient, type KubeObject, type WatchEvent } from "../controller/src/runtime/client.ts";
+import type { KubeObject, WatchEvent } from "../controller/src/runtime/client.ts";
 import { desiredKernelPod } from "../controller/src/kernels/pod.ts";
 import { API_VERSION, KIND } from "../controller/src/api.ts";
 import { CONTROLLER_NODE_FLAGS } from "../controller/test/testing/controller-main.ts";
+import { localCluster, root, startSidecar, type Sidecar } from "./lib/local-cluster.ts";
+import { dist, prng } from "./lib/stats.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
   options: {
     seed: { type: "string", default: "1" },
@@ -52,36 +51,14 @@ const CLUSTER = { EJ_CLUSTER_NAME: "bench", EJ_PORT_BASE: "24443", EJ_CPU_NODES:
 const NS = `bench-${SEED}`;
 const log = (m: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`); };
 
-/** mulberry32: a small seeded PRNG, so the GPU mix is the same in every run with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so the GPU mix is the same in every run with the same seed.
 const random = prng(SEED);
 
 // ---- the cluster ----------------------------------------------------------------------------
 
-function cluster(cmd: string): string {
-  return execFileSync(join(root, "ci/cluster"), [cmd], { env: { ...process.env, ...CLUSTER }, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-}
 log(`starting the local control plane "bench" with ${NODES} kwok GPU nodes x ${GPUS_PER_NODE} GPUs`);
-const clusterEnv = cluster("up");
-// `ci/cluster up` ends with `export KUBECONFIG=...` and `export PATH=<tools>:$PATH`.
-const kubeconfig = /export KUBECONFIG=(\S+)/.exec(clusterEnv)?.[1];
-const toolsPath = /export PATH=(\S+):\$PATH/.exec(clusterEnv)?.[1];
-if (!kubeconfig || !toolsPath) throw new Error(`ci/cluster up printed no KUBECONFIG or PATH: ${clusterEnv}`);
-const clusterDir = dirname(kubeconfig);
-const pidOf = (component: string): number => Number(readFileSync(join(clusterDir, `${component}.pid`), "utf8").trim());
-const client = KubeClient.fromConfig(kubeconfig);
-const kubectl = (...a: string[]): string => execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...a], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, PATH: `${toolsPath}:${process.env.PATH}` } });
-kubectl("apply", "--server-side", "--force-conflicts", "-f", join(root, "charts/elastic-jupyter/files/crds/"));
-kubectl("wait", "--for=condition=Established", "crd/jupyterkernels.kubeflow.tkestack.io", "--timeout=60s");
+const cluster = localCluster(CLUSTER);
+const { kubeconfig, client, kubectl, pidOf } = cluster;
 try { kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s", "--ignore-not-found"); } catch { /* not there */ }
 kubectl("create", "namespace", NS);
 
@@ -200,27 +177,15 @@ function sample(pid: number): ProcSample {
   return { rssMiB: kb("VmRSS") / 1024, hwmMiB: kb("VmHWM") / 1024, cpuS: ticks / 100 };
 }
 
-let controller: ChildProcess | undefined;
+let sidecar: Sidecar | undefined;
 let metricsPort = 0;
 async function startController(): Promise<void> {
-  const logFile = join(args.out!, "controller.log");
-  const out = createWriteStream(logFile);
-  const extra = args.concurrency ? ["--concurrency", args.concurrency] : [];
-  const nodeFlags = args["node-options"] ? args["node-options"].split(/\s+/) : [];
-  controller = spawn(process.execPath, [...nodeFlags, args.entry!, "--role", "sidecar", "--namespace", NS, "--kubeconfig", kubeconfig!, "--metrics-addr", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
-  controller.stderr!.pipe(out);
-  let buf = "";
-  const running = new Promise<void>((res, rej) => {
-    controller!.on("exit", (code) => rej(new Error(`the controller exited with ${code}; see ${logFile}`)));
-    controller!.stdout!.on("data", (d: Buffer) => {
-      out.write(d);
-      buf += d.toString();
-      const m = /"msg":"running".*?"metricsPort":(\d+)/.exec(buf);
-      if (m && !metricsPort) { metricsPort = Number(m[1]); res(); }
-      if (buf.length > 65536) buf = buf.slice(-4096);
-    });
+  sidecar = await startSidecar({
+    entry: args.entry!, kubeconfig, namespace: NS, logFile: join(args.out!, "controller.log"),
+    nodeFlags: args["node-options"] ? args["node-options"].split(/\s+/) : [],
+    extraArgs: args.concurrency ? ["--concurrency", args.concurrency] : [],
   });
-  await running;
+  metricsPort = sidecar.metricsPort;
 }
 
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -256,12 +221,6 @@ const controllerMetrics = async (): Promise<Map<string, number>> => scrape(`http
 
 // ---- the loads ------------------------------------------------------------------------------
 
-const pct = (xs: number[], p: number): number => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
-const dist = (xs: number[]): { p50: number; p95: number; p99: number; n: number } => ({ p50: pct(xs, 50), p95: pct(xs, 95), p99: pct(xs, 99), n: xs.length });
 
 type Mode = "direct" | "kernels";
 const create = async (mode: Mode, name: string): Promise<void> => {
@@ -325,8 +284,8 @@ const apiserverPid = pidOf("kube-apiserver");
 const watching = startWatching();
 watching.catch((err: unknown) => {
   log(`watch failed: ${String(err)}`);
-  controller?.kill("SIGTERM");
-  if (!args["keep-cluster"]) cluster("down");
+  sidecar?.stop();
+  if (!args["keep-cluster"]) cluster.down();
   process.exit(1);
 });
 await sleep(500);
@@ -343,7 +302,7 @@ try {
   log("starting the controller (sidecar role)");
   await startController();
   await sleep(3000);
-  const pid = controller!.pid!;
+  const pid = sidecar!.process.pid!;
   const idle = sample(pid);
   const heap: Record<string, number> = { idle: await heapMiB() };
 
@@ -406,9 +365,9 @@ try {
   });
 } finally {
   watchers?.abort();
-  controller?.kill("SIGTERM");
+  sidecar?.stop();
   try { kubectl("delete", "namespace", NS, "--wait=false"); } catch { /* best effort */ }
-  if (!args["keep-cluster"]) cluster("down");
+  if (!args["keep-cluster"]) cluster.down();
 }
 
 writeFileSync(join(args.out!, "controller-scale.json"), JSON.stringify(report, null, 2) + "\n");

@@ -1,0 +1,72 @@
+// The benchmarks' own local control plane (ci/cluster: etcd, kube-apiserver, scheduler,
+// controller-manager, kwok), with the project's CRDs installed, and the real sidecar as a child
+// process (the production build, controller/dist/main.js).
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KubeClient } from "../../controller/src/runtime/client.ts";
+import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-main.ts";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface LocalCluster {
+  kubeconfig: string;
+  client: KubeClient;
+  kubectl(...args: string[]): string;
+  /** kubectl with `input` on its stdin (e.g. `apply -f -`). */
+  kubectlIn(input: string, ...args: string[]): string;
+  /** The pid of one of ci/cluster's components (kube-apiserver, kube-scheduler, ...). */
+  pidOf(component: string): number;
+  down(): void;
+}
+
+/** `ci/cluster up` with these settings (EJ_CLUSTER_NAME, EJ_PORT_BASE, EJ_GPU_NODES, ...), then the CRDs. */
+export function localCluster(env: Record<string, string>): LocalCluster {
+  const run = (cmd: string): string =>
+    execFileSync(join(root, "ci/cluster"), [cmd], { env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const out = run("up");
+  // `ci/cluster up` ends with `export KUBECONFIG=...` and `export PATH=<tools>:$PATH`.
+  const kubeconfig = /export KUBECONFIG=(\S+)/.exec(out)?.[1];
+  const toolsPath = /export PATH=(\S+):\$PATH/.exec(out)?.[1];
+  if (!kubeconfig || !toolsPath) throw new Error(`ci/cluster up printed no KUBECONFIG or PATH: ${out}`);
+  const kubectlIn = (input: string, ...a: string[]): string => execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...a], { input, encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, PATH: `${toolsPath}:${process.env.PATH}` } });
+  const kubectl = (...a: string[]): string => kubectlIn("", ...a);
+  kubectl("apply", "--server-side", "--force-conflicts", "-f", join(root, "charts/elastic-jupyter/files/crds/"));
+  kubectl("wait", "--for=condition=Established", "crd/jupyterkernels.kubeflow.tkestack.io", "--timeout=60s");
+  return {
+    kubeconfig,
+    client: KubeClient.fromConfig(kubeconfig),
+    kubectl,
+    kubectlIn,
+    pidOf: (component) => Number(readFileSync(join(dirname(kubeconfig), `${component}.pid`), "utf8").trim()),
+    down: () => { run("down"); },
+  };
+}
+
+export interface Sidecar {
+  process: ChildProcess;
+  metricsPort: number;
+  stop(): void;
+}
+
+/** Starts the sidecar role (with the image's Node flags) and resolves once it logs "running". */
+export async function startSidecar(opts: { entry: string; kubeconfig: string; namespace: string; logFile: string; nodeFlags?: string[]; extraArgs?: string[] }): Promise<Sidecar> {
+  const out = createWriteStream(opts.logFile);
+  const nodeFlags = opts.nodeFlags ?? CONTROLLER_NODE_FLAGS;
+  const child = spawn(process.execPath, [...nodeFlags, opts.entry, "--role", "sidecar", "--namespace", opts.namespace, "--kubeconfig", opts.kubeconfig, "--metrics-addr", "127.0.0.1:0", ...(opts.extraArgs ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr!.pipe(out);
+  let buf = "";
+  const metricsPort = await new Promise<number>((res, rej) => {
+    child.on("exit", (code) => rej(new Error(`the sidecar for ${opts.namespace} exited with ${code}; see ${opts.logFile}`)));
+    child.stdout!.on("data", (d: Buffer) => {
+      out.write(d);
+      buf += d.toString();
+      const m = /"msg":"running".*?"metricsPort":(\d+)/.exec(buf);
+      if (m) res(Number(m[1]));
+      if (buf.length > 65536) buf = buf.slice(-4096);
+    });
+  });
+  // After "running" only the log matters: keep draining stdout into the file.
+  return { process: child, metricsPort, stop: () => { child.kill("SIGTERM"); } };
+}
