@@ -41,7 +41,7 @@ describe("end to end: culling against the real Enterprise Gateway", function () 
     gw = new JupyterServer(env.gatewayUrl, env.gatewayToken);
   });
 
-  it(`a GPU kernel its restarted gateway does not know is ended after the grace period (${GRACE} s) with reason Orphaned; its pod and GPU are released`, async function () {
+  it(`a GPU kernel its restarted gateway does not know is ended after the grace period (${GRACE} s) with reason Orphaned, and its GPU goes to a kernel queued behind it`, async function () {
     this.timeout(300_000);
     const id = (await gw.startKernel(NAMES.gpuKernelspec)).id;
     // Connected, so the idle culler (GPU kernelspec: ${E2E_GPU_CULL_IDLE_TIMEOUT} s) leaves it to the orphan rule.
@@ -49,6 +49,7 @@ describe("end to end: culling against the real Enterprise Gateway", function () 
     expect((await ch.execute("print('holding the GPU')")).text).to.equal("holding the GPU\n");
     const [jk] = await list("jupyterkernels", id);
     expect(jk.status).to.include({ phase: "Running", gpus: 1 });
+    let queued: { name: string; launch: Promise<{ id: string }> } | undefined;
     // Shortest grace the gateway allows; a finalizer of the test's keeps the deleted object readable.
     await env.kubectl(["patch", "jupytergateway", NAMES.gateway, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { orphanGracePeriod: 1 } })]);
     await env.kubectl(["patch", "jupyterkernel", jk.metadata.name, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ metadata: { finalizers: ["test.elastic-jupyter.dev/hold"] } })]);
@@ -67,6 +68,19 @@ describe("end to end: culling against the real Enterprise Gateway", function () 
       expect(restarted.map((k) => k.id)).not.to.include(id);
       // Still there while within the grace period.
       expect((await list("jupyterkernels", id))[0].metadata.deletionTimestamp).to.equal(undefined);
+      // One GPU for the namespace, queued launches (queueTimeout: the 60 s launch timeout less 5 s).
+      // A user asks for a GPU kernel before the orphan ends: it waits in the queue, behind the orphan.
+      await env.kubectl(["patch", "jupytergateway", NAMES.gateway, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { gpuPolicy: { maxPerNamespace: { "nvidia.com/gpu": 1 } } } })]);
+      await new Promise((r) => setTimeout(r, Math.max(0, killedAt + (GRACE - 30) * 1000 - Date.now())));
+      const queuedLaunch = gw.startKernel(NAMES.gpuKernelspec, { KERNEL_USERNAME: "bob" });
+      queuedLaunch.catch(() => {}); // awaited below
+      const waiting = await until("the new GPU kernel queued behind the orphan", async () => {
+        const all = JSON.parse(await env.kubectl(["get", "jupyterkernels", "-n", env.namespace, "-o", "json"])).items as any[];
+        return all.find((k) => k.spec.username === "bob" && k.status?.reason === "Queued");
+      }, 20_000);
+      expect(waiting.status.queuePosition).to.equal(1);
+      expect(waiting.status.message).to.match(new RegExp(`^waiting for GPUs, 1st of 1 in namespace ${env.namespace}'s GPU queue: namespace ${env.namespace} holds 1 of the 1 nvidia.com/gpu`));
+      queued = { name: waiting.metadata.name, launch: queuedLaunch };
       const ended = await until("the orphaned kernel to be ended", async () => {
         const [k] = await list("jupyterkernels", id);
         return k?.metadata.deletionTimestamp ? k : undefined;
@@ -84,14 +98,20 @@ describe("end to end: culling against the real Enterprise Gateway", function () 
     // The sidecar reads the restarted gateway: its Culling condition is True again.
     const culling = (await gatewayObject()).status.conditions.find((c: any) => c.type === "Culling");
     expect(culling).to.include({ status: "True", reason: "GatewayAnswered" });
-    // The GPU is free: a new GPU kernel starts and runs.
-    const again = (await gw.startKernel(NAMES.gpuKernelspec)).id;
+    // The orphan's GPU went to the queued kernel: its launch completes and it runs code on the GPU node.
+    const again = (await queued!.launch).id;
     try {
+      const [jk2] = await list("jupyterkernels", again);
+      expect(jk2.metadata.name).to.equal(queued!.name);
+      expect(jk2.status).to.include({ phase: "Running", gpus: 1 });
+      const events = (JSON.parse(await env.kubectl(["get", "events", "-n", env.namespace, "--field-selector", `involvedObject.name=${queued!.name}`, "-o", "json"])).items as any[]).map((e) => e.reason);
+      expect(events).to.include.members(["Queued", "Admitted"]);
       const ch2 = await gw.connect(again);
       expect((await ch2.execute("print('gpu free again')")).text).to.equal("gpu free again\n");
       ch2.close();
     } finally {
       await gw.shutdown(again);
+      await env.kubectl(["patch", "jupytergateway", NAMES.gateway, "-n", env.namespace, "--type=json", "-p", '[{"op":"remove","path":"/spec/gpuPolicy"}]']).catch(() => {});
     }
   });
 
