@@ -33,8 +33,8 @@ describe("e2e image map", () => {
   });
 
   it("runs the controller with the image ENTRYPOINT's Node flags", () => {
-    const dockerfile = readFileSync(join(repoRoot, "controller/Dockerfile"), "utf8");
-    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const config = JSON.parse(readFileSync(join(repoRoot, "ci/image/controller-config.json"), "utf8")) as { Entrypoint: string[] };
+    const entrypoint = config.Entrypoint;
     expect(entrypoint).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js"]);
   });
 
