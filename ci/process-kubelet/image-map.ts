@@ -114,6 +114,10 @@ export function processFor(map: ImageMap, container: { name: string; image?: str
   const repo = repositoryOf(image);
   const found = map.entries.find((e) => e.pattern.test(repo));
   // An OCI image entry: the image's own config stands where a local entry's fields would.
+  const wantDigest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  if (found?.image && wantDigest && wantDigest !== found.image.digest) {
+    throw new ImageNotMappedError(`container ${container.name}: image ${JSON.stringify(image)} names digest ${wantDigest}, but ${found.source} holds ${found.image.digest}`);
+  }
   const entry = found?.image
     ? { ...found, defaultCommand: found.image.entrypoint, defaultArgs: found.image.cmd, env: found.image.env, workingDir: found.image.workingDir }
     : found;

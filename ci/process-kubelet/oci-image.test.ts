@@ -10,19 +10,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseImageMap, processFor } from "./image-map.ts";
 import { readOciImage, unpackImage } from "./oci-image.ts";
+import { controllerImage } from "../image/controller-image.ts";
 import { findTools, Sandbox } from "./sandbox.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 
-/** Builds (or finds cached) the controller image; returns its output directory. */
-export function controllerImageDir(): string {
-  return execFileSync(join(repoRoot, "ci/image/build-controller.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop()!;
-}
 
 describe("controller image (built without a container engine)", function () {
   this.timeout(600_000);
   let out: string;
-  before(() => { out = controllerImageDir(); });
+  before(() => { out = controllerImage().dir; });
 
   it("is an OCI layout and a docker-load tar of one image, with its digest and an SBOM", () => {
     const digest = readFileSync(join(out, "digest"), "utf8").trim();

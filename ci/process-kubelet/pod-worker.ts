@@ -5,7 +5,7 @@
 //
 // All changes go through sync(), which is serialised and coalescing: events (pod updates,
 // ConfigMap changes, process exits, probe results, timers) only ask for another sync.
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants, hostname as osHostname } from "node:os";
 import type { Container, ContainerState, Pod, ServiceAccountTokenProjection, Volume, VolumeMount } from "kubernetes-types/core/v1.js";
@@ -335,7 +335,7 @@ export class PodWorker {
     c.proc = running;
     c.state = { running: { startedAt: new Date().toISOString() } };
     this.log.info("container started", { container: c.spec.name, pid: running.pid, argv: proc.argv, image: c.spec.image, imageMapEntry: proc.entry, podIP: this.ip, log: logFile,
-      ...(proc.image ? { imageDigest: proc.image.digest, imageRoot: rootfs!.image, uid: rootfs!.uid } : {}) });
+      ...(proc.image ? { imageDigest: proc.image.digest, imageRoot: rootfs!.image, runAsUser: rootfs!.uid, runAsGroup: rootfs!.gid } : {}) });
     if (proc.image) this.logImageRoot(c.spec.name, running.pid, proc.image.digest);
     const runId = c.runId;
     void running.exited.then((exit) => this.onExit(c, runId, exit));
@@ -505,7 +505,8 @@ export class PodWorker {
         if (writeAtomically(dir, plan.files)) this.log.debug("volume written", { volume: v.name });
         this.volumeDirs.set(v.name, { path: dir, readOnly: true });
       } else if (plan.kind === "emptyDir") {
-        mkdirSync(dir, { recursive: true, mode: 0o777 });
+        mkdirSync(dir, { recursive: true });
+        chmodSync(dir, 0o777); // as the kubelet's, past the umask: an image's non-root user writes it
         this.volumeDirs.set(v.name, { path: dir, readOnly: false });
       } else {
         if (!existsSync(plan.path)) {
@@ -564,7 +565,9 @@ export class PodWorker {
     const root = `/proc/${pid}/root`;
     const check = (tries: number): void => {
       try {
-        if (readlinkSync(`/proc/${pid}/exe`).endsWith("/unshare") && tries > 0) { setTimeout(() => check(tries - 1), 50); return; }
+        // Until unshare has chrooted and exec'd, the process is the launch script on this machine's root.
+        const exe = readlinkSync(`/proc/${pid}/exe`);
+        if ((readlinkSync(root) === "/" || /\/(sh|dash|bash|unshare)$/.test(exe)) && tries > 0) { setTimeout(() => check(tries - 1), 50); return; }
         this.log.info("container runs in its image root", { container, pid, imageDigest: digest, procRoot: readlinkSync(root),
           exe: readlinkSync(`/proc/${pid}/exe`), rootEntries: readdirSync(root).sort().join(" ") });
       } catch { /* exited already */ }
