@@ -27,9 +27,10 @@ inputs() {
     printf '%s\n' package.json package-lock.json tsconfig.json controller/package.json \
       controller/tsconfig.build.json schema-gen/package.json ci/versions.env ci/lib.sh
     find controller/src schema-gen/src charts/elastic-jupyter/files ci/image -type f
-  } | LC_ALL=C sort | while read -r f; do printf '%s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$f"; done | sha256sum | cut -c1-16
+  } | LC_ALL=C sort | while read -r f; do printf '%s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$f"; done
+  go env GOVERSION   # the builder's gzip output is part of the digest
 }
-OUT="$EJ_CACHE/images/controller-$(inputs)"
+OUT="$EJ_CACHE/images/controller-$(inputs | sha256sum | cut -c1-16)"
 if [[ -f "$OUT/digest" && -z "${EJ_IMAGE_FORCE:-}" ]]; then
   log "controller image: cached $(cat "$OUT/digest") ($OUT)"
   echo "$OUT"; exit 0
