@@ -3,7 +3,8 @@
 // does, and the latency percentile is nearest-rank.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_GATEWAY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "../../controller/src/gateways/deployment.ts";
@@ -14,7 +15,24 @@ import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-
 import { percentile } from "./latency.ts";
 import { NAMES, e2eResources, repoRoot } from "./setup.ts";
 
-const runtimes = { repoRoot, gatewayVenv: "/venv/gw", notebookVenv: "/venv/nb", stateDir: "/state" };
+/** A minimal OCI layout with the controller image's config (no layers: nothing is unpacked here). */
+function fakeControllerLayout(): { layout: string; digest: string } {
+  const layout = mkdtempSync(join(tmpdir(), "oci-"));
+  mkdirSync(join(layout, "blobs/sha256"), { recursive: true });
+  const put = (obj: unknown): string => {
+    const text = JSON.stringify(obj);
+    const hex = createHash("sha256").update(text).digest("hex");
+    writeFileSync(join(layout, "blobs/sha256", hex), text);
+    return `sha256:${hex}`;
+  };
+  const config = JSON.parse(readFileSync(join(repoRoot, "ci/image/controller-config.json"), "utf8"));
+  const configDigest = put({ architecture: "amd64", os: "linux", config });
+  const digest = put({ schemaVersion: 2, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest }, layers: [] });
+  writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest }] }));
+  return { layout, digest };
+}
+const controller = fakeControllerLayout();
+const runtimes = { repoRoot, gatewayVenv: "/venv/gw", notebookVenv: "/venv/nb", stateDir: "/state", controllerLayout: controller.layout };
 const map = parseImageMap(e2eImageMap(runtimes), "e2e image map");
 const run = (image: string, c: { command?: string[]; args?: string[] } = {}) =>
   processFor(map, { name: "c", image, ...c }, {}, { PATH: "/usr/bin", POD_IP: "127.0.0.9" });
@@ -27,14 +45,18 @@ describe("e2e image map", () => {
     expect(p.imageEnv).to.include({ PATH: "/venv/gw/bin:/usr/bin", USER: "jovyan" });
   });
 
-  it("runs the operator's default sidecar image as node controller/dist/main.js with the pod's args", () => {
+  it("runs the operator's default sidecar image from the controller image's layout, its ENTRYPOINT with the pod's args", () => {
     const p = run(DEFAULT_SIDECAR_IMAGE, { args: ["--role", "sidecar"] });
-    expect(p.argv).to.deep.equal([join(repoRoot, "node_modules/.bin/node"), ...CONTROLLER_NODE_FLAGS, join(repoRoot, "controller/dist/main.js"), "--role", "sidecar"]);
+    expect(p.argv).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js", "--role", "sidecar"]);
+    expect(p.image?.digest).to.equal(controller.digest);
+    expect(p.workingDir).to.equal("/app");
+    expect(run(`${DEFAULT_SIDECAR_IMAGE}@${controller.digest}`).image?.digest).to.equal(controller.digest);
+    expect(() => run(`${DEFAULT_SIDECAR_IMAGE}@sha256:${"0".repeat(64)}`)).to.throw(/names digest sha256:0+, but .* holds sha256:/);
   });
 
   it("runs the controller with the image ENTRYPOINT's Node flags", () => {
-    const dockerfile = readFileSync(join(repoRoot, "controller/Dockerfile"), "utf8");
-    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const config = JSON.parse(readFileSync(join(repoRoot, "ci/image/controller-config.json"), "utf8")) as { Entrypoint: string[] };
+    const entrypoint = config.Entrypoint;
     expect(entrypoint).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js"]);
   });
 

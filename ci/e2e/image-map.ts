@@ -1,9 +1,9 @@
 // The e2e's image map: which local program stands for each image the operator and the sidecar
 // render, since the process kubelet runs pods as local processes (see ci/process-kubelet/main.ts).
-// Only images are simulated here; commands, args and env come from the pods as rendered.
+// Our controller image is real (an OCI layout the kubelet unpacks and runs); the third-party images
+// are simulated by local programs. Commands, args and env come from the pods as rendered.
 import { join } from "node:path";
 import type { ImageMapEntry } from "../process-kubelet/image-map.ts";
-import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-main.ts";
 
 /** Images the e2e's custom resources name. Repositories matter (tags are ignored by the map). */
 export const E2E_IMAGES = {
@@ -21,11 +21,12 @@ export interface LocalRuntimes {
   notebookVenv: string;
   /** HOMEs and the notebook's working directory live here. */
   stateDir: string;
+  /** The controller image's OCI layout (ci/image/build-controller.sh): operator and sidecar pods run it. */
+  controllerLayout: string;
 }
 
 export function e2eImageMap(r: LocalRuntimes): ImageMapEntry[] {
   const images = join(r.repoRoot, "ci/e2e/images");
-  const node = join(r.repoRoot, "node_modules/.bin/node");
   const home = (who: string): string => join(r.stateDir, "home", who);
   return [
     {
@@ -38,10 +39,10 @@ export function e2eImageMap(r: LocalRuntimes): ImageMapEntry[] {
       defaultCommand: [join(images, "start-enterprise-gateway.sh")],
     },
     {
-      // Our controller image (operator and sidecar): its ENTRYPOINT is node controller/dist/main.js
-      // (the compiled controller; ci/e2e/setup.ts checks it is built); args come from the pod.
+      // Our controller image (operator and sidecar), for real: the built OCI image's layers are the
+      // container's root and its ENTRYPOINT (node controller/dist/main.js), user and env apply.
       match: "*/elastic-jupyter/controller",
-      defaultCommand: [node, ...CONTROLLER_NODE_FLAGS, join(r.repoRoot, "controller/dist/main.js")],
+      ociLayout: r.controllerLayout,
     },
     {
       // Kernel image: the kernel pod's command is our bootstrap (python3 .../bootstrap.py); any

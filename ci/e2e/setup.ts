@@ -21,6 +21,7 @@ import { promisify } from "node:util";
 import { CONTROLLER_NODE_FLAGS, builtControllerMain } from "../../controller/test/testing/controller-main.ts";
 import { startProcessKubelet, type ProcessKubeletHandle } from "../process-kubelet/harness.ts";
 import { E2E_IMAGES, e2eImageMap, imageMapDirs } from "./image-map.ts";
+import { controllerImage, type ControllerImage } from "../image/controller-image.ts";
 
 const execFileAsync = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -69,8 +70,15 @@ export interface E2EEnvironment {
   gatewayToken: string;
   kubelet: ProcessKubeletHandle;
   operatorLog: string;
+  /** The controller image the sidecar runs. */
+  controllerImage: ControllerImage;
   kubectl(args: string[], input?: string): Promise<string>;
   stop(opts?: { deleteNamespace?: boolean }): Promise<void>;
+}
+
+/** The process kubelet's "container runs in its image root" lines: which processes ran from an image's root. */
+export function imageRoots(kubeletLog: string): Array<{ container: string; pid: number; imageDigest: string; procRoot: string; exe: string; rootEntries: string }> {
+  return readFileSync(kubeletLog, "utf8").split("\n").filter((l) => l.includes("container runs in its image root")).map((l) => JSON.parse(l));
 }
 
 /** The two venvs ci/build-pyenv.sh builds (cached): EJ_GATEWAY_VENV / EJ_NOTEBOOK_VENV if set, else built/found now. */
@@ -167,8 +175,11 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
   const getJson = async <T = any>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, "-o", "json"])) as T;
   const apply = (objs: unknown[]): Promise<string> => kubectl(["apply", "--server-side", "--field-manager=e2e", "-f", "-"], objs.map((x) => JSON.stringify(x)).join("\n"));
 
-  // The operator below and the sidecar (the image map's controller image) run the compiled controller.
+  // The operator below runs the compiled controller; the sidecar runs the controller image itself
+  // (built or cached now), named by digest as a chart pins it.
   const controllerMain = builtControllerMain();
+  const image = controllerImage();
+  step(`controller image ${image.ref} (${image.layout})`);
   const venvs = pythonVenvs();
   for (const d of imageMapDirs(o.stateDir)) mkdirSync(d, { recursive: true });
 
@@ -182,7 +193,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
   try {
     const kubelet = await startProcessKubelet({
       kubeconfig: o.kubeconfig, nodeName: o.nodeName, stateDir: join(o.stateDir, "kubelet"),
-      imageMap: e2eImageMap({ repoRoot, ...venvs, stateDir: o.stateDir }),
+      imageMap: e2eImageMap({ repoRoot, ...venvs, stateDir: o.stateDir, controllerLayout: image.layout }),
       args: ["--gpus", String(o.gpus), "--heartbeat-interval", "5", "--shutdown-grace", "5", "--backoff-base", "1", "--backoff-max", "5"],
     });
     started.push(() => kubelet.stop(20_000));
@@ -193,7 +204,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     const out = openSync(operatorLog, "a");
     const operator: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/node"), [...CONTROLLER_NODE_FLAGS, controllerMain,
       "--role", "operator", "--kubeconfig", o.kubeconfig, "--namespace", o.namespace, "--leader-elect=false", "--metrics-addr", "127.0.0.1:0"],
-    { stdio: ["ignore", out, out], cwd: repoRoot });
+    { stdio: ["ignore", out, out], cwd: repoRoot, env: { ...process.env, EJ_SIDECAR_IMAGE: image.ref } });
     closeSync(out);
     const operatorExited = new Promise<void>((r) => operator.on("exit", () => r()));
     started.push(async () => {
@@ -226,6 +237,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
       return specs.includes(NAMES.cpuKernelspec) && specs.includes(NAMES.gpuKernelspec);
     }, 90_000, diag(`gateway ${gatewayUrl}`));
     step(`gateway pod ${gwPod.metadata.name} serving at ${gatewayUrl}`);
+    for (const l of imageRoots(kubelet.logFile)) step(`${l.container} (pid ${l.pid}) runs in image ${l.imageDigest}: /proc/${l.pid}/root -> ${l.procRoot}, exe ${l.exe}, root holds ${l.rootEntries}`);
 
     await apply(e2eResources(o, gwPod.status.podIP));
     const nbPod = await until("the notebook pod to run", () => podOf(`app.kubernetes.io/component=notebook,app.kubernetes.io/instance=${NAMES.notebook}`), 90_000, diag("notebook pod"));
@@ -239,7 +251,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     step(`notebook pod ${nbPod.metadata.name} serving JupyterLab at ${notebookUrl}`);
 
     const env: E2EEnvironment = {
-      options: o, namespace: o.namespace, notebookUrl, token, gatewayUrl, gatewayToken, kubelet, operatorLog, kubectl,
+      options: o, namespace: o.namespace, notebookUrl, token, gatewayUrl, gatewayToken, kubelet, operatorLog, kubectl, controllerImage: image,
       async stop(opts = {}) {
         // The namespace goes asynchronously (the cluster may be torn down next); stopping the
         // kubelet ends every pod's processes, and the operator stops last-in-first-out before it.

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { expand, lookupIn } from "./expansion.ts";
+import { readOciImage, type OciImage } from "./oci-image.ts";
 
 export interface ImageMapEntry {
   /** Glob on the repository: `*` matches any run of characters (slashes too), `?` one. */
@@ -22,10 +23,13 @@ export interface ImageMapEntry {
   env?: Record<string, string>;
   /** The image's WORKDIR: used when the container sets no workingDir. */
   workingDir?: string;
+  /** An OCI image layout holding the image itself: its layers become the container's root and its
+   *  ENTRYPOINT, CMD, ENV, WORKDIR and USER apply (instead of the fields above). */
+  ociLayout?: string;
 }
 
 export interface ImageMap {
-  entries: Array<ImageMapEntry & { pattern: RegExp; source: string }>;
+  entries: Array<ImageMapEntry & { pattern: RegExp; source: string; image?: OciImage }>;
 }
 
 /** The repository of an image reference: no digest, no tag ("docker.io/x/y:1.2" -> "docker.io/x/y"). */
@@ -41,7 +45,8 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-const entryKeys = new Set(["match", "regex", "commandPrefix", "defaultCommand", "defaultArgs", "env", "workingDir"]);
+const entryKeys = new Set(["match", "regex", "commandPrefix", "defaultCommand", "defaultArgs", "env", "workingDir", "ociLayout"]);
+const localOnlyKeys = ["commandPrefix", "defaultCommand", "defaultArgs", "env", "workingDir"] as const;
 
 /** Validates parsed image-map data; every error names the entry and field. */
 export function parseImageMap(data: unknown, source = "image map"): ImageMap {
@@ -53,7 +58,7 @@ export function parseImageMap(data: unknown, source = "image map"): ImageMap {
     const e = raw as Record<string, unknown>;
     for (const k of Object.keys(e)) if (!entryKeys.has(k)) throw new Error(`${where}: unknown field ${JSON.stringify(k)} (known: ${[...entryKeys].join(", ")})`);
     if ((e.match === undefined) === (e.regex === undefined)) throw new Error(`${where}: exactly one of match (glob) and regex is required`);
-    for (const k of ["match", "regex", "workingDir"] as const) {
+    for (const k of ["match", "regex", "workingDir", "ociLayout"] as const) {
       if (e[k] !== undefined && (typeof e[k] !== "string" || e[k] === "")) throw new Error(`${where}.${k}: must be a non-empty string`);
     }
     for (const k of ["commandPrefix", "defaultCommand", "defaultArgs"] as const) {
@@ -68,7 +73,13 @@ export function parseImageMap(data: unknown, source = "image map"): ImageMap {
     } else {
       pattern = globToRegExp(e.match as string);
     }
-    return { ...(e as ImageMapEntry), pattern, source: `${where} (${e.match !== undefined ? `match ${e.match}` : `regex ${e.regex}`})` };
+    let image: OciImage | undefined;
+    if (typeof e.ociLayout === "string") {
+      const mixed = localOnlyKeys.filter((k) => e[k] !== undefined);
+      if (mixed.length) throw new Error(`${where}: ociLayout takes ENTRYPOINT, CMD, ENV and WORKDIR from the image; drop ${mixed.join(", ")}`);
+      image = readOciImage(e.ociLayout, `${where}.ociLayout ${e.ociLayout}`);
+    }
+    return { ...(e as ImageMapEntry), pattern, ...(image ? { image } : {}), source: `${where} (${e.match !== undefined ? `match ${e.match}` : `regex ${e.regex}`})` };
   });
   return { entries };
 }
@@ -90,6 +101,8 @@ export interface ProcessSpec {
   imageEnv: Record<string, string>;
   workingDir: string;
   entry: string;
+  /** Set when the entry is an OCI image: the container runs in a root made from its layers. */
+  image?: OciImage;
 }
 
 /** How to run one container: argv (Kubernetes' command/args rules against the entry's
@@ -99,7 +112,15 @@ export function processFor(map: ImageMap, container: { name: string; image?: str
   containerEnv: Record<string, string>, mapVars: Record<string, string>, mapSource = "the image map"): ProcessSpec {
   const image = container.image ?? "";
   const repo = repositoryOf(image);
-  const entry = map.entries.find((e) => e.pattern.test(repo));
+  const found = map.entries.find((e) => e.pattern.test(repo));
+  // An OCI image entry: the image's own config stands where a local entry's fields would.
+  const wantDigest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  if (found?.image && wantDigest && wantDigest !== found.image.digest) {
+    throw new ImageNotMappedError(`container ${container.name}: image ${JSON.stringify(image)} names digest ${wantDigest}, but ${found.source} holds ${found.image.digest}`);
+  }
+  const entry = found?.image
+    ? { ...found, defaultCommand: found.image.entrypoint, defaultArgs: found.image.cmd, env: found.image.env, workingDir: found.image.workingDir }
+    : found;
   if (!entry) throw new ImageNotMappedError(`container ${container.name}: image ${JSON.stringify(image)} (repository ${JSON.stringify(repo)}) matches no entry of ${mapSource}; processes run on this machine, so every image needs an entry saying how to run it`);
   const fromMap = lookupIn(mapVars);
   const fromEnv = lookupIn(containerEnv);
@@ -119,5 +140,6 @@ export function processFor(map: ImageMap, container: { name: string; image?: str
     imageEnv: Object.fromEntries(Object.entries(entry.env ?? {}).map(([k, v]) => [k, mapStr(v)])),
     workingDir: container.workingDir || (entry.workingDir ? mapStr(entry.workingDir) : "/"),
     entry: entry.source,
+    ...(entry.image ? { image: entry.image } : {}),
   };
 }

@@ -5,7 +5,7 @@
 //
 // All changes go through sync(), which is serialised and coalescing: events (pod updates,
 // ConfigMap changes, process exits, probe results, timers) only ask for another sync.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants, hostname as osHostname } from "node:os";
 import type { Container, ContainerState, Pod, ServiceAccountTokenProjection, Volume, VolumeMount } from "kubernetes-types/core/v1.js";
@@ -19,7 +19,8 @@ import { ImageNotMappedError, processFor, type ImageMap } from "./image-map.ts";
 import type { IpAllocator } from "./ip-allocator.ts";
 import { podLoopbackEnv } from "./loopback.ts";
 import { Prober } from "./probes.ts";
-import { hostsFile, type MountTargets, type Mount, type RunningProcess, type Sandbox, type Exit } from "./sandbox.ts";
+import { homeOf, resolveInRoot, unpackImage } from "./oci-image.ts";
+import { hostsFile, type MountTargets, type Mount, type RootFs, type RunningProcess, type Sandbox, type Exit } from "./sandbox.ts";
 import { podStatus, type ContainerView, type PodView } from "./status.ts";
 import { defaultServiceAccountVolume, serviceAccountMountPath, tokenKey, volumePlan, VolumeNotReadyError, VolumeNotSupportedError } from "./volumes.ts";
 
@@ -293,15 +294,27 @@ export class PodWorker {
       c.state = { waiting: { reason: "ImageNotMapped", message: err.message } };
       return;
     }
-    // A home of its own per container, as each container has its own filesystem (no shared ~/.jupyter).
-    const home = join(this.dir, "home", c.spec.name);
-    mkdirSync(home, { recursive: true });
+    // An OCI image runs in a root made from its layers (unpacked once per digest), as its user.
+    let rootfs: RootFs | undefined;
+    let home: string;
+    if (proc.image) {
+      const sc = { ...pod.spec?.securityContext, ...c.spec.securityContext };
+      const uid = sc.runAsUser ?? proc.image.uid, gid = sc.runAsGroup ?? (sc.runAsUser !== undefined ? 0 : proc.image.gid);
+      const image = unpackImage(proc.image, join(this.ctx.stateDir, "images"));
+      rootfs = { image, dir: join(this.dir, "rootfs", c.spec.name), uid, gid };
+      rmSync(rootfs.dir, { recursive: true, force: true }); // a restarted container starts from the image again
+      home = homeOf(image, uid);
+    } else {
+      // A home of its own per container, as each container has its own filesystem (no shared ~/.jupyter).
+      home = join(this.dir, "home", c.spec.name);
+      mkdirSync(home, { recursive: true });
+    }
     const env: Record<string, string> = { PATH: this.ctx.hostEnv.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: home, HOSTNAME: hostname, ...proc.imageEnv, ...inherited, ...own };
     if (this.ctx.podLoopbackLib && !pod.spec?.hostNetwork) Object.assign(env, podLoopbackEnv(this.ctx.podLoopbackLib, this.ip ?? "", [port], env.LD_PRELOAD));
 
     let mounts: Mount[];
     try {
-      mounts = this.mountsFor(c, env);
+      mounts = this.mountsFor(c, env, rootfs);
     } catch (err) {
       this.moveToLastState(c);
       c.state = { waiting: { reason: "CreateContainerConfigError", message: (err as Error).message } };
@@ -317,11 +330,13 @@ export class PodWorker {
     const logFile = join(this.dir, "logs", c.spec.name, `${c.restartCount}.log`);
     const running = this.ctx.sandbox.launch({
       id: c.runId, argv: proc.argv, env, workingDir: proc.workingDir, hostname, mounts, logFile,
-      startErrorFile: join(this.dir, "run", `${c.spec.name}.start-error`),
+      startErrorFile: join(this.dir, "run", `${c.spec.name}.start-error`), ...(rootfs ? { rootfs } : {}),
     });
     c.proc = running;
     c.state = { running: { startedAt: new Date().toISOString() } };
-    this.log.info("container started", { container: c.spec.name, pid: running.pid, argv: proc.argv, image: c.spec.image, imageMapEntry: proc.entry, podIP: this.ip, log: logFile });
+    this.log.info("container started", { container: c.spec.name, pid: running.pid, argv: proc.argv, image: c.spec.image, imageMapEntry: proc.entry, podIP: this.ip, log: logFile,
+      ...(proc.image ? { imageDigest: proc.image.digest, imageRoot: rootfs!.image, runAsUser: rootfs!.uid, runAsGroup: rootfs!.gid } : {}) });
+    if (proc.image) this.logImageRoot(c.spec.name, running.pid, proc.image.digest);
     const runId = c.runId;
     void running.exited.then((exit) => this.onExit(c, runId, exit));
     if (!c.init) {
@@ -404,7 +419,7 @@ export class PodWorker {
     for (const c of this.containers) c.prober?.stop();
     await Promise.all(this.containers.map((c) => this.stopContainer(c, opts.graceSeconds)));
     await this.releaseRuntime();
-    for (const d of ["volumes", "home"]) rmSync(join(this.dir, d), { recursive: true, force: true });
+    for (const d of ["volumes", "home", "rootfs"]) rmSync(join(this.dir, d), { recursive: true, force: true });
     if (opts.deleteObject) {
       await this.report().catch((err) => this.log.warn("final status not written", { err }));
       // Retried here: once terminating, no later sync would try again.
@@ -440,7 +455,7 @@ export class PodWorker {
     for (const c of this.containers) c.prober?.stop();
     await Promise.all(this.containers.map((c) => this.stopContainer(c, Math.min(graceSeconds, this.deletionGrace()))));
     await this.releaseRuntime();
-    for (const d of ["volumes", "home"]) rmSync(join(this.dir, d), { recursive: true, force: true });
+    for (const d of ["volumes", "home", "rootfs"]) rmSync(join(this.dir, d), { recursive: true, force: true });
     if (!this.goneFromApi && !this.terminal) await this.report().catch((err) => this.log.warn("final status not written", { err }));
     this.finished = true;
     this.resolveDone();
@@ -490,7 +505,8 @@ export class PodWorker {
         if (writeAtomically(dir, plan.files)) this.log.debug("volume written", { volume: v.name });
         this.volumeDirs.set(v.name, { path: dir, readOnly: true });
       } else if (plan.kind === "emptyDir") {
-        mkdirSync(dir, { recursive: true, mode: 0o777 });
+        mkdirSync(dir, { recursive: true });
+        chmodSync(dir, 0o777); // as the kubelet's, past the umask: an image's non-root user writes it
         this.volumeDirs.set(v.name, { path: dir, readOnly: false });
       } else {
         if (!existsSync(plan.path)) {
@@ -543,7 +559,23 @@ export class PodWorker {
     if (nextRefresh < Infinity) this.retryIn(nextRefresh - now);
   }
 
-  private mountsFor(c: ContainerRun, env: Record<string, string>): Mount[] {
+  /** Once the container has exec'd, logs the root it runs in as /proc/<pid>/root shows it: the
+   *  image's, with the image's files and none of this machine's. */
+  private logImageRoot(container: string, pid: number, digest: string): void {
+    const root = `/proc/${pid}/root`;
+    const check = (tries: number): void => {
+      try {
+        // Until unshare has chrooted and exec'd, the process is the launch script on this machine's root.
+        const exe = readlinkSync(`/proc/${pid}/exe`);
+        if ((readlinkSync(root) === "/" || /\/(sh|dash|bash|unshare)$/.test(exe)) && tries > 0) { setTimeout(() => check(tries - 1), 50); return; }
+        this.log.info("container runs in its image root", { container, pid, imageDigest: digest, procRoot: readlinkSync(root),
+          exe: readlinkSync(`/proc/${pid}/exe`), rootEntries: readdirSync(root).sort().join(" ") });
+      } catch { /* exited already */ }
+    };
+    check(100);
+  }
+
+  private mountsFor(c: ContainerRun, env: Record<string, string>, rootfs?: RootFs): Mount[] {
     const { defaultSaVolume } = this.volumes();
     const volumeMounts: VolumeMount[] = [...(c.spec.volumeMounts ?? [])];
     if (defaultSaVolume) volumeMounts.push({ name: defaultSaVolume, mountPath: serviceAccountMountPath, readOnly: true });
@@ -560,13 +592,17 @@ export class PodWorker {
         mkdirSync(source, { recursive: true }); // as the kubelet does for writable volumes
       }
       const isDir = statSync(source).isDirectory();
-      this.ctx.mountTargets.ensure(this.uid, m.mountPath, isDir);
+      // In an image root the script creates targets inside it; on this machine they are shared.
+      if (!rootfs) this.ctx.mountTargets.ensure(this.uid, m.mountPath, isDir);
       mounts.push({ source, target: m.mountPath, readOnly: vol.readOnly || !!m.readOnly });
     }
     if (!this.pod.spec?.hostNetwork && !volumeMounts.some((m) => m.mountPath === "/etc/hosts")) {
       mounts.push({ source: join(this.dir, "run", "hosts"), target: "/etc/hosts", readOnly: false });
     }
-    return mounts;
+    if (!rootfs) return mounts;
+    // The preloaded pod-loopback library must be visible at the same path inside the image root.
+    for (const lib of (env.LD_PRELOAD ?? "").split(/[: ]/).filter((p) => p.startsWith("/"))) mounts.push({ source: lib, target: lib, readOnly: true });
+    return mounts.map((m) => ({ ...m, target: resolveInRoot(rootfs.image, m.target) }));
   }
 
   private view(): PodView {

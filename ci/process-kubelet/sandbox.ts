@@ -25,7 +25,14 @@ export interface LaunchSpec {
   logFile: string;
   /** Where the script writes why it could not exec (mount failed, command not found). */
   startErrorFile: string;
+  /** Run in an image's root instead of this machine's: mount targets, workingDir and argv are
+   *  inside it. */
+  rootfs?: RootFs;
 }
+
+/** An image's root for one container run: the unpacked image (read-only, shared) under an overlay
+ *  whose upper layer is this run's (`dir`), mounted only in the container's mount namespace. */
+export interface RootFs { image: string; dir: string; uid: number; gid: number }
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
@@ -60,16 +67,31 @@ export function sortMounts(mounts: Mount[]): Mount[] {
 /** The script run inside the new namespaces; "$@" is the container's argv. */
 export function launchScript(spec: LaunchSpec, tools: SandboxTools, cgroupDir: string | undefined): string {
   const q = shellQuote;
+  const rfs = spec.rootfs;
+  const root = rfs ? join(rfs.dir, "merged") : "";
   const lines = [
     `fail() { printf '%s\\n' "$1" > ${q(spec.startErrorFile)}; printf 'process-kubelet: %s\\n' "$1" >&2; exit 128; }`,
   ];
   if (cgroupDir) lines.push(`echo $$ > ${q(join(cgroupDir, "cgroup.procs"))} || fail ${q(`cannot join cgroup ${cgroupDir}`)}`);
   lines.push(`${q(tools.hostname)} ${q(spec.hostname)} || fail ${q(`cannot set hostname ${spec.hostname}`)}`);
-  for (const m of sortMounts(spec.mounts)) {
+  if (rfs) {
+    const [upper, work] = [join(rfs.dir, "upper"), join(rfs.dir, "work")];
+    lines.push(`${q(tools.mkdir)} -p ${q(upper)} ${q(work)} ${q(root)} || fail ${q(`cannot create ${rfs.dir}`)}`);
+    lines.push(`${q(tools.mount)} -t overlay overlay -o ${q(`lowerdir=${rfs.image},upperdir=${upper},workdir=${work}`)} ${q(root)} || fail ${q(`cannot mount the image root ${rfs.image}`)}`);
+    lines.push(`${q(tools.mkdir)} -p ${q(root + "/proc")} ${q(root + "/dev")} && ${q(tools.mount)} -t proc proc ${q(root + "/proc")} && ${q(tools.mount)} --rbind /dev ${q(root + "/dev")} || fail 'cannot mount /proc and /dev in the image root'`);
+  }
+  for (const m of sortMounts(spec.mounts).map((m) => ({ ...m, target: root + m.target }))) {
     // A target nested in an earlier mount must exist inside that volume, as runc creates it.
     lines.push(`[ -e ${q(m.target)} ] || if [ -d ${q(m.source)} ]; then ${q(tools.mkdir)} -p ${q(m.target)}; else ${q(tools.mkdir)} -p ${q(dirname(m.target))} && : > ${q(m.target)}; fi`);
     lines.push(`${q(tools.mount)} --bind ${q(m.source)} ${q(m.target)} || fail ${q(`cannot bind-mount ${m.source} at ${m.target}`)}`);
     if (m.readOnly) lines.push(`${q(tools.mount)} -o remount,bind,ro ${q(m.target)} || fail ${q(`cannot make ${m.target} read-only`)}`);
+  }
+  if (rfs) {
+    lines.push(`[ -d ${q(root + spec.workingDir)} ] || fail ${q(`workingDir ${spec.workingDir}: no such directory in the image`)}`);
+    lines.push(`case "$1" in /*) [ -x ${q(root)}"$1" ] || fail "exec: \\"$1\\": no such file in the image";; esac`);
+    // unshare chroots, changes directory, drops groups and sets gid and uid, then execs: one pid.
+    lines.push(`exec ${q(tools.unshare)} --root=${q(root)} --wd=${q(spec.workingDir)} --setgid ${rfs.gid} --setuid ${rfs.uid} -- "$@"`);
+    return lines.join("\n");
   }
   lines.push(`cd ${q(spec.workingDir)} || fail ${q(`workingDir ${spec.workingDir}: no such directory`)}`);
   lines.push(`command -v -- "$1" >/dev/null 2>&1 || fail "exec: \\"$1\\": executable file not found in \\$PATH"`);

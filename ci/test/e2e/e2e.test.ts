@@ -4,9 +4,11 @@
 // JupyterKernels that our sidecar turns into pods, which the process kubelet runs as real
 // ipykernels on their own pod IPs. Every assertion is about what a user or an admin would see.
 import { expect } from "chai";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { HttpError, JupyterServer, type KernelChannels } from "../../e2e/jupyter-client.ts";
 import { formatLatency, measureKernelStarts } from "../../e2e/latency.ts";
-import { NAMES, until, type E2EEnvironment } from "../../e2e/setup.ts";
+import { NAMES, repoRoot, until, type E2EEnvironment } from "../../e2e/setup.ts";
 import { E2E_CULL_INTERVAL, E2E_GATEWAY_CULL_IDLE_TIMEOUT, E2E_GPU_CULL_IDLE_TIMEOUT, e2eEnvironment } from "./environment.ts";
 
 describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> kernel pod", function () {
@@ -46,6 +48,28 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
     const gwErr = await new JupyterServer(env.gatewayUrl, "").request("GET", "/api/kernelspecs").catch((e: unknown) => e);
     expect(gwErr).to.be.instanceOf(HttpError);
     expect((gwErr as HttpError).status).to.equal(401);
+  });
+
+  it("the sidecar runs from the controller image the operator names by digest: /proc/<pid>/root is the image's root, not the checkout", async () => {
+    const gwPod = JSON.parse(await env.kubectl(["get", "pods", "-n", env.namespace, "-o", "json"])).items
+      .find((p: any) => p.spec.containers.some((c: any) => c.name === "sidecar") && !p.metadata.deletionTimestamp);
+    expect(gwPod.spec.containers.find((c: any) => c.name === "sidecar").image).to.equal(env.controllerImage.ref);
+    expect(env.controllerImage.ref).to.match(/^ghcr\.io\/elastic-jupyter\/controller:[^@]+@sha256:[0-9a-f]{64}$/);
+    // The kubelet logs each image container's root once it has exec'd.
+    const lines = readFileSync(env.kubelet.logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const started = lines.filter((l) => l.msg === "container started" && l.container === "sidecar" && l.imageDigest === env.controllerImage.digest).pop();
+    expect(started, "the kubelet started the sidecar from the image").to.not.equal(undefined);
+    // The image's USER (65532) unless the pod's securityContext says otherwise, as a runtime does.
+    const sidecar = gwPod.spec.containers.find((c: any) => c.name === "sidecar");
+    expect(started.runAsUser).to.equal(sidecar.securityContext?.runAsUser ?? gwPod.spec.securityContext?.runAsUser ?? 65532);
+    const root = lines.find((l) => l.msg === "container runs in its image root" && l.pid === started.pid);
+    expect(root, "the kubelet logged the sidecar's root").to.not.equal(undefined);
+    expect(root.exe).to.match(/\/nodejs\/bin\/node$/);
+    const procRoot = `/proc/${started.pid}/root`;
+    expect(existsSync(join(procRoot, "app/controller/dist/main.js"))).to.equal(true);
+    expect(existsSync(join(procRoot, repoRoot, "package.json")), "the checkout is not in its root").to.equal(false);
+    expect(existsSync(join(procRoot, "bin/sh")), "no shell in the image").to.equal(false);
+    console.log(`      sidecar pid ${started.pid}: /proc/${started.pid}/root -> ${root.procRoot} (image ${env.controllerImage.digest}); its root holds: ${root.rootEntries}`);
   });
 
   it("a user's KERNEL_IMAGE the kernelspec does not allow, or another namespace, fails the start with a message and leaves no pod", async () => {

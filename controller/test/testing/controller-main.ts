@@ -11,7 +11,7 @@ const SOURCES = join(repoRoot, "controller/src");
 /** The compiled entry point, `node controller/dist/main.js --role operator|sidecar [flags]`. */
 export const CONTROLLER_MAIN = join(repoRoot, "controller/dist/main.js");
 
-/** Node's flags in the image's ENTRYPOINT (controller/Dockerfile; a unit test keeps them equal):
+/** Node's flags in the image's ENTRYPOINT (ci/image/controller-config.json; a unit test keeps them equal):
  *  a 1 MB young generation keeps the controller's memory near its live data instead of growing by
  *  tens of MB during bursts (bench/controller-scale measures both). */
 export const CONTROLLER_NODE_FLAGS = ["--max-semi-space-size=1"];
