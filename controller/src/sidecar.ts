@@ -7,17 +7,20 @@ import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { kernelPodForCache } from "./kernels/pod.ts";
-import { podGpus } from "./kernels/gpus.ts";
+import { podGpuUsage, type ClaimTemplateLookup, type GpuUsage, type ResourceClaimTemplate } from "./kernels/gpus.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
 import { reconcileCulling } from "./culling/reconciler.ts";
 import { LABELS } from "./api.ts";
 import { splitKey } from "./runtime/client.ts";
+import type { GroupVersionKind, KubeObject } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import type { Manager } from "./runtime/manager.ts";
 
 /** Kernel pods carry this label (see kernelPodLabels); the pod cache holds only them. */
 const KERNEL_POD_SELECTOR = "component=kernel";
+/** DRA claim templates, read to count the GPUs of kernel pods that name one. */
+export const CLAIM_TEMPLATE_GVK: GroupVersionKind = { apiVersion: "resource.k8s.io/v1", kind: "ResourceClaimTemplate" };
 /** The kernelspec sync has one key: the whole directory is one desired state. */
 const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
@@ -34,6 +37,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   };
   const state = new KernelWriteState();
+  const claimTemplate = watchClaimTemplates(mgr);
   const kernels: ControllerSpec = {
     name: "kernels",
     for: KERNEL_GVK,
@@ -46,14 +50,14 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
-      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
+      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
     },
   };
   const specs: ControllerSpec[] = [kernels];
   cache.informerFor<JupyterKernel>(KERNEL_GVK).on((e) => {
     if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
   });
-  trackKernelMetrics(mgr, opts.gateway);
+  trackKernelMetrics(mgr, opts.gateway, claimTemplate);
   if (opts.kernelsDir) {
     specs.push({
       name: "kernelspec-sync",
@@ -99,14 +103,28 @@ export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
   return !label || !gateway || label === gateway;
 }
 
+/**
+ * Caches the namespace's DRA ResourceClaimTemplates once discovery shows the API server serves
+ * resource.k8s.io/v1 (Kubernetes >= 1.34; older clusters have no DRA GPUs to count), and returns
+ * the lookup podGpuUsage takes. Until then (milliseconds after start) DRA claims count nothing.
+ */
+function watchClaimTemplates(mgr: Manager): ClaimTemplateLookup {
+  let watching = false;
+  mgr.client.resource(CLAIM_TEMPLATE_GVK).then(() => {
+    // Only the device requests are read.
+    mgr.cache.informerFor(CLAIM_TEMPLATE_GVK, { transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, uid: o.metadata?.uid }, spec: (o as ResourceClaimTemplate).spec } as KubeObject) });
+    watching = true;
+  }, (e: unknown) => mgr.log.info("not counting DRA GPUs: the API server does not serve resource.k8s.io/v1 ResourceClaimTemplates", { error: String(e) }));
+  return (namespace, name) => (watching ? mgr.cache.get<ResourceClaimTemplate & KubeObject>(CLAIM_TEMPLATE_GVK, namespace, name) : undefined);
+}
+
 /** Kernels by phase and GPUs requested/bound, kept up to date from cache events: each event
  *  takes back what the stored version counted and adds what the new one counts (a relist emits
- *  the differences as events too), so no event ever scans the cache. */
-function trackKernelMetrics(mgr: Manager, gateway: string): void {
+ *  the differences as events too), so no event ever scans the cache. A pod's GPUs are remembered
+ *  as counted, so a claim template changing under a live pod cannot skew the gauges. */
+function trackKernelMetrics(mgr: Manager, gateway: string, claimTemplate: ClaimTemplateLookup): void {
   const { kernelsByPhase, gpusRequested, gpusBound } = mgr.metrics;
   for (const phase of ["Pending", "Running", "Succeeded", "Failed"]) kernelsByPhase.set({ phase }, 0);
-  gpusRequested.set(0);
-  gpusBound.set(0);
   const count = (k: JupyterKernel | undefined, sign: number): void => {
     if (k && servedBy(k, gateway)) kernelsByPhase.inc({ phase: k.status?.phase ?? "Pending" }, sign);
   };
@@ -114,15 +132,23 @@ function trackKernelMetrics(mgr: Manager, gateway: string): void {
     count(e.old, -1);
     if (e.type !== "delete") count(e.object, 1);
   });
-  const gpus = (pod: Pod | undefined, sign: number): void => {
-    if (!pod || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
-    const g = podGpus(pod);
-    if (!g) return;
-    gpusRequested.inc(sign * g);
-    if (pod.spec?.nodeName) gpusBound.inc(sign * g);
+  const counted = new Map<string, { labels: { namespace: string; kernelspec: string }; usage: GpuUsage; bound: boolean }>();
+  const add = (c: { labels: { namespace: string; kernelspec: string }; usage: GpuUsage; bound: boolean }, sign: number): void => {
+    for (const [resource, n] of Object.entries(c.usage)) {
+      gpusRequested.inc({ ...c.labels, resource }, sign * n);
+      if (c.bound) gpusBound.inc({ ...c.labels, resource }, sign * n);
+    }
   };
   mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache }).on((e) => {
-    gpus(e.old, -1);
-    if (e.type !== "delete") gpus(e.object, 1);
+    const uid = e.object.metadata?.uid ?? "";
+    const before = counted.get(uid);
+    if (before) { add(before, -1); counted.delete(uid); }
+    const pod = e.object;
+    if (e.type === "delete" || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
+    const usage = podGpuUsage(pod, claimTemplate);
+    if (!Object.keys(usage).length) return;
+    const c = { labels: { namespace: pod.metadata?.namespace ?? "", kernelspec: pod.metadata?.labels?.[LABELS.kernelSpec] ?? "" }, usage, bound: !!pod.spec?.nodeName };
+    add(c, 1);
+    counted.set(uid, c);
   });
 }
