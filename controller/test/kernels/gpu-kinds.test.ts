@@ -132,6 +132,34 @@ describe("sidecar: kernels of every GPU kind on the fake GPU nodes (MIG, HAMi, t
     expect(claim.status.reservedFor.map((r: any) => r.name)).to.deep.equal([names.dra]);
   });
 
+  it("kueue: a kernel pod a batch queue holds back is Pending with reason SchedulingGated, and runs once admitted", async () => {
+    // Kueue's webhook adds this gate to pods labelled with a queue name and removes it on
+    // admission; the template adds it here, and the test admits the pod as Kueue would.
+    await apply({
+      apiVersion: API, kind: "JupyterKernelTemplate", metadata: { name: "queued" },
+      spec: { template: {
+        metadata: { labels: { "kueue.x-k8s.io/queue-name": "notebooks" } },
+        spec: { schedulingGates: [{ name: "kueue.x-k8s.io/admission" }], containers: [{ name: "kernel" }] },
+      } },
+    });
+    await kernelspec("python-queued", { template: { name: "queued" }, gpu: { count: 1 } });
+    const id = uuid();
+    const name = `kernel-${id}`;
+    await apply({ apiVersion: API, kind: "JupyterKernel", metadata: { name }, spec: { kernelId: id, kernelSpec: { name: "python-queued" } } });
+    const gated = await waitFor("kernel SchedulingGated", async () => {
+      const st = (await getJson(["-n", ns, "get", "jupyterkernel", name])).status ?? {};
+      return st.reason === "SchedulingGated" ? st : undefined;
+    }, 15_000);
+    expect(gated).to.include({ phase: "Pending", gpus: 1 });
+    expect(gated.conditions.find((c: any) => c.type === "Scheduled")).to.include({ status: "False", reason: "SchedulingGated" });
+    await kubectlOk(["-n", ns, "patch", "pod", name, "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/spec/schedulingGates" }])]);
+    const st = await waitFor("admitted kernel Running", async () => {
+      const s2 = (await getJson(["-n", ns, "get", "jupyterkernel", name])).status ?? {};
+      return s2.phase === "Running" ? s2 : undefined;
+    }, 30_000);
+    expect(st.nodeName).to.match(/^gpu-node-/);
+  });
+
   it("the GPU gauges count each kind by namespace, kernelspec and resource", async () => {
     for (const kind of Object.keys(KINDS)) await running(kind);
     const want = Object.values(KINDS).map((k) => Object.entries(k.usage).map(([resource, n]) => [`{namespace="${ns}",kernelspec="${k.kernelspec}",resource="${resource}"}`, n] as const)).flat();
