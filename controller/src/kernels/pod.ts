@@ -117,7 +117,8 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
   const tolerations: Toleration[] = [...(podSpec.tolerations ?? []), ...(s?.tolerations ?? [])];
   const annotations = { ...base.metadata?.annotations };
   const usage = podGpuUsage({ metadata: { namespace: kernel.metadata!.namespace!, annotations }, spec: { ...podSpec, containers } }, opts.claimTemplate);
-  tolerations.push(...gpuTolerations(usage, tolerations));
+  // The kernelspec's GPU resource is tolerated even where it is no GPU count (HAMi's gpumem).
+  tolerations.push(...gpuTolerations([...Object.keys(usage), ...(gpus && gpus.count > 0 ? [gpus.resource] : [])], tolerations));
 
   const name = kernelPodName(kernel);
   const pod: Pod = withRestrictedDefaults({
@@ -159,10 +160,11 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
  * whatever NVIDIA resource they offer (MIG profiles, shared GPUs, KAI's fractions of one). DRA
  * devices carry no such convention: a template using them brings its own tolerations.
  */
-export function gpuTolerations(usage: GpuUsage, existing: Toleration[]): Toleration[] {
+export function gpuTolerations(resources: string[], existing: Toleration[]): Toleration[] {
   const keys = new Set<string>();
-  for (const r of Object.keys(usage)) {
-    if (GPU_COUNT_RESOURCES.test(r)) keys.add(r);
+  for (const r of resources) {
+    if (r.includes(".deviceclass.resource.k8s.io/")) continue;
+    keys.add(r);
     if (r.startsWith("nvidia.com/")) keys.add("nvidia.com/gpu");
   }
   const tolerated = (key: string) => existing.some((t) => t.key === key || (t.operator === "Exists" && !t.key));

@@ -73,9 +73,11 @@ describe("podGpuUsage: a pod's GPUs by kind", () => {
 
 describe("gpuTolerations", () => {
   it("tolerates the resource's own taint and, for NVIDIA kinds, the nvidia.com/gpu taint; nothing for DRA or what is tolerated", () => {
-    expect(gpuTolerations({ "nvidia.com/gpu.shared": 1 }, []).map((t) => t.key)).to.deep.equal(["nvidia.com/gpu.shared", "nvidia.com/gpu"]);
-    expect(gpuTolerations({ "amd.com/gpu": 1 }, []).map((t) => t.key)).to.deep.equal(["amd.com/gpu"]);
-    expect(gpuTolerations({ "gpu.example.com.deviceclass.resource.k8s.io/devices": 1 }, [])).to.deep.equal([]);
-    expect(gpuTolerations({ "nvidia.com/gpu": 1 }, [{ operator: "Exists" }])).to.deep.equal([]);
+    expect(gpuTolerations(["nvidia.com/gpu.shared"], []).map((t) => t.key)).to.deep.equal(["nvidia.com/gpu.shared", "nvidia.com/gpu"]);
+    expect(gpuTolerations(["nvidia.com/gpumem"], []).map((t) => t.key)).to.deep.equal(["nvidia.com/gpumem", "nvidia.com/gpu"]);
+    expect(gpuTolerations(["amd.com/gpu"], []).map((t) => t.key)).to.deep.equal(["amd.com/gpu"]);
+    expect(gpuTolerations(["gpu.example.com.deviceclass.resource.k8s.io/devices"], [])).to.deep.equal([]);
+    expect(gpuTolerations(["nvidia.com/gpu"], [{ operator: "Exists" }])).to.deep.equal([]);
+    expect(gpuTolerations(["nvidia.com/gpu"], [{ key: "nvidia.com/gpu", operator: "Exists" }])).to.deep.equal([]);
   });
 });
