@@ -37,7 +37,7 @@ const PRINTER_COLUMNS: Record<string, object[]> = {
   JupyterKernel: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
     { name: "Node", type: "string", jsonPath: ".status.nodeName" },
-    { name: "GPUs", type: "integer", jsonPath: ".status.gpus" },
+    { name: "GPUs", type: "number", jsonPath: ".status.gpus" },
     AGE_COLUMN,
   ],
   JupyterKernelSpec: [

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { claimTemplateUsage, podGpuUsage, podGpus, type ResourceClaimTemplate } from "../../src/kernels/gpus.ts";
-import { gpuTolerations } from "../../src/kernels/pod.ts";
+import { gpuTolerations, kernelPodForCache } from "../../src/kernels/pod.ts";
 
 function pod(limits: Record<string, string>[], extra: { annotations?: Record<string, string>; spec?: object } = {}): Pod {
   return {
@@ -68,6 +68,24 @@ describe("podGpuUsage: a pod's GPUs by kind", () => {
       { name: "side", restartPolicy: "Always", resources: { limits: { "nvidia.com/mig-1g.10gb": "1" } } },
     ] } });
     expect(podGpuUsage(p)).to.deep.equal({ "nvidia.com/gpu": 2, "nvidia.com/mig-1g.10gb": 1 });
+  });
+});
+
+describe("kernelPodForCache keeps what podGpuUsage reads", () => {
+  it("counts the same from the cached pod as from the full one, for every kind at once", () => {
+    const full = pod([{ "nvidia.com/mig-1g.10gb": "1", cpu: "1" }], {
+      annotations: { "gpu-fraction": "0.25", "other": "dropped" },
+      spec: {
+        initContainers: [{ name: "side", restartPolicy: "Always", resources: { limits: { "nvidia.com/gpu.shared": "1" } } }],
+        resourceClaims: [{ name: "gpu", resourceClaimTemplateName: "t" }],
+      },
+    });
+    const lookup = () => claimTemplate([{ name: "gpu", exactly: { deviceClassName: "gpu.nvidia.com" } }]);
+    const cached = kernelPodForCache(full as never) as Pod;
+    expect(podGpuUsage(cached, lookup)).to.deep.equal(podGpuUsage(full, lookup)).and.to.deep.equal({
+      "nvidia.com/mig-1g.10gb": 1, "nvidia.com/gpu.shared": 1, "nvidia.com/gpu": 0.25, "gpu.nvidia.com.deviceclass.resource.k8s.io/devices": 1,
+    });
+    expect(cached.metadata?.annotations).to.deep.equal({ "gpu-fraction": "0.25" });
   });
 });
 
