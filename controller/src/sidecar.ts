@@ -37,7 +37,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   };
   const state = new KernelWriteState();
-  const claimTemplate = watchClaimTemplates(mgr);
+  const claimTemplates = watchClaimTemplates(mgr);
   const kernels: ControllerSpec = {
     name: "kernels",
     for: KERNEL_GVK,
@@ -50,14 +50,15 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
-      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
+      await claimTemplates.ready; // a status written before would miss the kernel's DRA GPUs
+      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate: claimTemplates.lookup, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
     },
   };
   const specs: ControllerSpec[] = [kernels];
   cache.informerFor<JupyterKernel>(KERNEL_GVK).on((e) => {
     if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
   });
-  trackKernelMetrics(mgr, opts.gateway, claimTemplate);
+  trackKernelMetrics(mgr, opts.gateway, claimTemplates);
   if (opts.kernelsDir) {
     specs.push({
       name: "kernelspec-sync",
@@ -103,26 +104,45 @@ export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
   return !label || !gateway || label === gateway;
 }
 
+/** The namespace's DRA ResourceClaimTemplates, as the kernel controller and the metrics read them. */
+interface ClaimTemplates {
+  lookup: ClaimTemplateLookup;
+  /** Settles once the templates are cached, or known not to be served: until then a kernel's DRA GPUs are unknown. */
+  ready: Promise<void>;
+  /** Called with each template that appears, changes or goes. */
+  onChange(fn: (namespace: string, name: string) => void): void;
+}
+
 /**
- * Caches the namespace's DRA ResourceClaimTemplates once discovery shows the API server serves
- * resource.k8s.io/v1 (Kubernetes >= 1.34; older clusters have no DRA GPUs to count), and returns
- * the lookup podGpuUsage takes. Until then (milliseconds after start) DRA claims count nothing.
+ * Caches the namespace's ResourceClaimTemplates once discovery shows the API server serves
+ * resource.k8s.io/v1 (Kubernetes >= 1.34; older clusters have no DRA GPUs to count). Only the
+ * device requests are kept.
  */
-function watchClaimTemplates(mgr: Manager): ClaimTemplateLookup {
+function watchClaimTemplates(mgr: Manager): ClaimTemplates {
   let watching = false;
-  mgr.client.resource(CLAIM_TEMPLATE_GVK).then(() => {
-    // Only the device requests are read.
-    mgr.cache.informerFor(CLAIM_TEMPLATE_GVK, { transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, uid: o.metadata?.uid }, spec: (o as ResourceClaimTemplate).spec } as KubeObject) });
+  const listeners: Array<(namespace: string, name: string) => void> = [];
+  const ready = mgr.client.resource(CLAIM_TEMPLATE_GVK).then(async () => {
+    const informer = mgr.cache.informerFor(CLAIM_TEMPLATE_GVK, {
+      transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, uid: o.metadata?.uid }, spec: (o as ResourceClaimTemplate).spec } as KubeObject),
+    });
     watching = true;
-  }, (e: unknown) => mgr.log.info("not counting DRA GPUs: the API server does not serve resource.k8s.io/v1 ResourceClaimTemplates", { error: String(e) }));
-  return (namespace, name) => (watching ? mgr.cache.get<ResourceClaimTemplate & KubeObject>(CLAIM_TEMPLATE_GVK, namespace, name) : undefined);
+    informer.on((e) => { for (const fn of listeners) fn(e.object.metadata?.namespace ?? "", e.object.metadata?.name ?? ""); });
+    await informer.waitForSync();
+  }, (e: unknown) => {
+    mgr.log.info("not counting DRA GPUs: the API server does not serve resource.k8s.io/v1 ResourceClaimTemplates", { error: String(e) });
+  }).catch((e: unknown) => mgr.log.warn("DRA claim templates not cached yet; kernels' DRA GPUs count once they are", { error: String(e) }));
+  return {
+    lookup: (namespace, name) => (watching ? mgr.cache.get<ResourceClaimTemplate & KubeObject>(CLAIM_TEMPLATE_GVK, namespace, name) : undefined),
+    ready,
+    onChange: (fn) => { listeners.push(fn); },
+  };
 }
 
 /** Kernels by phase and GPUs requested/bound, kept up to date from cache events: each event
  *  takes back what the stored version counted and adds what the new one counts (a relist emits
  *  the differences as events too), so no event ever scans the cache. A pod's GPUs are remembered
  *  as counted, so a claim template changing under a live pod cannot skew the gauges. */
-function trackKernelMetrics(mgr: Manager, gateway: string, claimTemplate: ClaimTemplateLookup): void {
+function trackKernelMetrics(mgr: Manager, gateway: string, claimTemplates: ClaimTemplates): void {
   const { kernelsByPhase, gpusRequested, gpusBound } = mgr.metrics;
   for (const phase of ["Pending", "Running", "Succeeded", "Failed"]) kernelsByPhase.set({ phase }, 0);
   const count = (k: JupyterKernel | undefined, sign: number): void => {
@@ -139,16 +159,23 @@ function trackKernelMetrics(mgr: Manager, gateway: string, claimTemplate: ClaimT
       if (c.bound) gpusBound.inc({ ...c.labels, resource }, sign * n);
     }
   };
-  mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache }).on((e) => {
-    const uid = e.object.metadata?.uid ?? "";
+  const recount = (pod: Pod, deleted: boolean): void => {
+    const uid = pod.metadata?.uid ?? "";
     const before = counted.get(uid);
     if (before) { add(before, -1); counted.delete(uid); }
-    const pod = e.object;
-    if (e.type === "delete" || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
-    const usage = podGpuUsage(pod, claimTemplate);
+    if (deleted || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
+    const usage = podGpuUsage(pod, claimTemplates.lookup);
     if (!Object.keys(usage).length) return;
     const c = { labels: { namespace: pod.metadata?.namespace ?? "", kernelspec: pod.metadata?.labels?.[LABELS.kernelSpec] ?? "" }, usage, bound: !!pod.spec?.nodeName };
     add(c, 1);
     counted.set(uid, c);
+  };
+  const pods = mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache });
+  pods.on((e) => recount(e.object, e.type === "delete"));
+  // A template cached after its pods (at start) or changed: recount the pods that name it.
+  claimTemplates.onChange((namespace, name) => {
+    for (const pod of mgr.cache.list<Pod>(POD_GVK)) {
+      if (pod.metadata?.namespace === namespace && (pod.spec?.resourceClaims as Array<{ resourceClaimTemplateName?: string }> | undefined)?.some((c) => c.resourceClaimTemplateName === name)) recount(pod, false);
+    }
   });
 }

@@ -35,6 +35,10 @@ describe("sidecar: kernels of every GPU kind on the fake GPU nodes (MIG, HAMi, t
   let metricsUrl: string;
   const names: Record<string, string> = {};
   const apply = (obj: object) => kubectlOk(["-n", ns, "apply", "-f", "-"], JSON.stringify(obj));
+  const sidecarArgs = () => [
+    "--role", "sidecar", "--namespace", ns, "--kubeconfig", testCluster.kubeconfig, "--metrics-addr", "127.0.0.1:0",
+    "--leader-elect=false", "--kernel-pod-policy", JSON.stringify({ allowedSchedulerNames: ["kai-scheduler"] }),
+  ];
   const kernelspec = (name: string, spec: object) => apply({ apiVersion: API, kind: "JupyterKernelSpec", metadata: { name }, spec: { language: "Python", image: IMAGE, ...spec } });
 
   before(async () => {
@@ -67,10 +71,7 @@ describe("sidecar: kernels of every GPU kind on the fake GPU nodes (MIG, HAMi, t
       } } },
     });
     await kernelspec("python-dra", { template: { name: "dra-gpu" } });
-    sidecar = startController([
-      "--role", "sidecar", "--namespace", ns, "--kubeconfig", testCluster.kubeconfig, "--metrics-addr", "127.0.0.1:0",
-      "--leader-elect=false", "--kernel-pod-policy", JSON.stringify({ allowedSchedulerNames: ["kai-scheduler"] }),
-    ]);
+    sidecar = startController(sidecarArgs());
     const running = await waitFor("sidecar running", async () => sidecar.lines.find((l) => l.msg === "running"));
     metricsUrl = `http://127.0.0.1:${String(running.metricsPort)}/metrics`;
     // All kinds at once: the suite takes as long as the slowest.
@@ -168,5 +169,16 @@ describe("sidecar: kernels of every GPU kind on the fake GPU nodes (MIG, HAMi, t
       return want.every(([labels, n]) => t.includes(`elastic_jupyter_gpus_bound${labels} ${n}\n`)) ? t : undefined;
     }, 10_000);
     for (const [labels, n] of want) expect(text).to.contain(`elastic_jupyter_gpus_requested${labels} ${n}\n`);
+  });
+
+  it("a restarted sidecar counts the running kernels' GPUs again, DRA devices included", async () => {
+    expect(await sidecar.stop(), `sidecar exit code (log: ${sidecar.logFile})`).to.equal(0);
+    sidecar = startController(sidecarArgs());
+    const started = await waitFor("sidecar running again", async () => sidecar.lines.find((l) => l.msg === "running"));
+    const url = `http://127.0.0.1:${String(started.metricsPort)}/metrics`;
+    const dra = `elastic_jupyter_gpus_bound{namespace="${ns}",kernelspec="python-dra",resource="${DRA_KEY}"} 1\n`;
+    await waitFor("DRA gauge after restart", async () => (await (await fetch(url)).text()).includes(dra), 10_000);
+    const st = (await getJson(["-n", ns, "get", "jupyterkernel", names.dra!])).status;
+    expect(st).to.deep.include({ phase: "Running", gpus: 1, gpuUsage: { [DRA_KEY]: 1 } });
   });
 });
