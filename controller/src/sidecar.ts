@@ -4,6 +4,7 @@
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
 import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_GVK, reconcileKernel } from "./kernels/reconciler.ts";
+import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { kernelPodForCache } from "./kernels/pod.ts";
@@ -38,6 +39,10 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
   };
   const state = new KernelWriteState();
   const claimTemplates = watchClaimTemplates(mgr);
+  const events = eventRecorder(client, log);
+  // GPUs may have freed (a kernel or pod ended, a pod got its node, a policy changed): the namespace's queued kernels look again.
+  const queued = (o: { metadata?: { namespace?: string } }) => (state.gpuQueue.size && o.metadata?.namespace ? state.queuedIn(o.metadata.namespace) : []);
+  mgr.metrics.gpuQueueLength.set(0);
   const kernels: ControllerSpec = {
     name: "kernels",
     for: KERNEL_GVK,
@@ -45,13 +50,25 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
     watches: [
       { ...KERNELSPEC_GVK, map: kernelRefs("kernelSpec") },
       { ...KERNEL_TEMPLATE_GVK, map: kernelRefs("kernelTemplate") },
+      { ...KERNEL_GVK, map: queued },
+      { ...POD_GVK, labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache, map: queued },
+      { ...GATEWAY_GVK, map: queued },
     ],
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
       await claimTemplates.ready; // a status written before would miss the kernel's DRA GPUs
-      return reconcileKernel({ cache, client, log, state, podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate: claimTemplates.lookup, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) } }, key);
+      try {
+        return await reconcileKernel({
+          cache, client, log, state, events,
+          podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate: claimTemplates.lookup, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) },
+          ...(opts.gateway ? { gateway: opts.gateway } : {}),
+          onAdmitted: (waitedS, wasQueued) => mgr.metrics.gpuQueueWait.observe({ queued: String(wasQueued) }, waitedS),
+        }, key);
+      } finally {
+        mgr.metrics.gpuQueueLength.set(state.gpuQueue.size);
+      }
     },
   };
   const specs: ControllerSpec[] = [kernels];

@@ -36,6 +36,8 @@ const PRINTER_COLUMNS: Record<string, object[]> = {
   JupyterNotebook: [READY_COLUMN, AGE_COLUMN],
   JupyterKernel: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Reason", type: "string", jsonPath: ".status.reason" },
+    { name: "Queue", type: "integer", jsonPath: ".status.queuePosition", description: "Place in the namespace's GPU queue while the kernel waits for GPUs." },
     { name: "Node", type: "string", jsonPath: ".status.nodeName" },
     { name: "GPUs", type: "number", jsonPath: ".status.gpus" },
     AGE_COLUMN,

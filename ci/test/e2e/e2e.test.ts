@@ -178,6 +178,45 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
       }, 30_000);
     });
 
+    it("the gateway's gpuPolicy: the GPU holder's second GPU kernel is refused by the per-user limit (Fail), or waits in the queue and times out with its place (Queue)", async function () {
+      this.timeout(120_000);
+      const setPolicy = (gpuPolicy: object | null) => env.kubectl(["patch", "jupytergateway", NAMES.gateway, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { gpuPolicy } })]);
+      const gateway = new JupyterServer(env.gatewayUrl, env.gatewayToken);
+      const user = (await kernelObject(holder)).spec.username as string;
+      expect(user, "the notebook server names its user (KERNEL_USERNAME)").to.be.a("string").and.not.equal("");
+      const secondKernel = async () => {
+        const t0 = Date.now();
+        const e = await gateway.startKernel(NAMES.gpuKernelspec, { KERNEL_USERNAME: user }).then(() => undefined, (err: unknown) => err);
+        expect(e, "the second GPU kernel must not start").to.be.instanceOf(HttpError);
+        return { status: (e as HttpError).status, body: (e as HttpError).body, ms: Date.now() - t0 };
+      };
+      try {
+        // Fail: refused at once, naming the limit and what the user holds.
+        await setPolicy({ maxPerUser: { "nvidia.com/gpu": 1 }, whenFull: "Fail" });
+        const failed = await until("the per-user limit to refuse", async () => {
+          const r = await secondKernel();
+          return /GPUQuotaExceeded/.test(r.body) ? r : undefined; // until the sidecar's cache has the policy
+        }, 30_000);
+        console.log(`      refused by the per-user limit after ${(failed.ms / 1000).toFixed(1)} s: ${failed.body.slice(0, 300)}`);
+        expect(failed.status).to.equal(503);
+        expect(failed.body).to.include(`GPUQuotaExceeded: user ${user} holds 1 of the 1 nvidia.com/gpu JupyterGateway ${NAMES.gateway} allows per user in namespace ${env.namespace} (gpuPolicy.maxPerUser)`);
+        expect(failed.ms).to.be.below(10_000);
+        // Queue: waits without a pod and gives up at its queueTimeout, with its place in the queue.
+        await setPolicy(null); // (a merge patch would keep the Fail policy's fields)
+        await setPolicy({ maxPerNamespace: { "nvidia.com/gpu": 1 }, queueTimeout: 6 });
+        const queued = await until("the queue to time the kernel out", async () => {
+          const r = await secondKernel();
+          return /QueueTimeout/.test(r.body) ? r : undefined;
+        }, 60_000);
+        console.log(`      gave up in the queue after ${(queued.ms / 1000).toFixed(1)} s: ${queued.body.slice(0, 300)}`);
+        expect(queued.status).to.equal(503);
+        expect(queued.body).to.match(new RegExp(`QueueTimeout: waited [67] s for GPUs \\(gpuPolicy.queueTimeout 6 s\\) and was still 1st of 1 in namespace ${env.namespace}'s GPU queue: namespace ${env.namespace} holds 1 of the 1 nvidia.com/gpu JupyterGateway ${NAMES.gateway} allows`));
+        expect(queued.ms).to.be.within(6_000, 15_000);
+      } finally {
+        await setPolicy(null);
+      }
+    });
+
     it(`idle culling per kernelspec: the GPU kernel goes after ${E2E_GPU_CULL_IDLE_TIMEOUT} s idle, with its JupyterKernel and pod, freeing the GPU; a CPU kernel idle as long stays (gateway timeout ${E2E_GATEWAY_CULL_IDLE_TIMEOUT} s)`, async function () {
       this.timeout(150_000);
       // An idle CPU kernel, started first: idle at least as long as the GPU kernel will be.

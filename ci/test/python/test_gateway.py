@@ -70,6 +70,13 @@ class LocalKernelRunner(threading.Thread):
                                    "message": f"requested {gpus} nvidia.com/gpu, but kernelspec {KERNELSPEC} allows at most 4"})
             self.processes[uid] = subprocess.Popen(["true"])
             return
+        if gpus == 2:  # the controller's GPU queue: waiting past the unschedulable grace, then timing out
+            queued = "waiting for GPUs, 2nd of 2 in namespace x's GPU queue: user dana holds 1 of the 1 nvidia.com/gpu"
+            self.set_status(name, {"phase": "Pending", "reason": "Queued", "queuePosition": 2, "message": queued})
+            timeout = {"phase": "Failed", "reason": "QueueTimeout", "message": f"waited 7 s for GPUs (gpuPolicy.queueTimeout 7 s) and was still {queued[18:]}"}
+            threading.Timer(7, self.set_status, (name, timeout)).start()
+            self.processes[uid] = subprocess.Popen(["true"])
+            return
         if gpus == 3:  # the scheduler's verdict when no node has 3 GPUs free
             self.set_status(name, {"phase": "Pending", "reason": "Unschedulable",
                                    "message": "0/4 nodes are available: 2 Insufficient nvidia.com/gpu, 2 node(s) had untolerated taint."})
@@ -324,3 +331,14 @@ def test_an_unschedulable_kernel_is_a_503_after_the_grace_period(gateway):
     assert code == 503, body
     assert "Unschedulable: 0/4 nodes are available: 2 Insufficient nvidia.com/gpu" in json.dumps(body)
     assert 5 <= elapsed < 12  # EJ_UNSCHEDULABLE_GRACE_SECONDS=5, well before the 30 s launch timeout
+
+
+def test_a_queued_kernel_waits_past_the_unschedulable_grace_and_its_timeout_is_a_503_with_the_queue(gateway):
+    started = time.monotonic()
+    code, body = request(gateway, "POST", "/api/kernels", {
+        "name": KERNELSPEC, "env": {"KERNEL_NAMESPACE": gateway.namespace, "KERNEL_USERNAME": "dana", "KERNEL_GPUS": "2"}})
+    elapsed = time.monotonic() - started
+    assert code == 503, body
+    assert ("QueueTimeout: waited 7 s for GPUs (gpuPolicy.queueTimeout 7 s) and was still 2nd of 2 in namespace x's GPU queue: "
+            "user dana holds 1 of the 1 nvidia.com/gpu") in json.dumps(body)
+    assert 7 <= elapsed < 15  # not failed at the 5 s unschedulable grace, nor left to the 30 s launch timeout

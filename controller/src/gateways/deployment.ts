@@ -68,7 +68,7 @@ export function gatewaySelector(gw: JupyterGateway): Record<string, string> {
   return { [LABELS.gateway]: gw.metadata!.name!, "app.kubernetes.io/component": "gateway" };
 }
 
-function gatewayLabels(gw: JupyterGateway): Record<string, string> {
+export function gatewayLabels(gw: JupyterGateway): Record<string, string> {
   return { ...gatewaySelector(gw), "app.kubernetes.io/name": "enterprise-gateway", "app.kubernetes.io/instance": gw.metadata!.name!, ...MANAGED_BY };
 }
 

@@ -1,20 +1,24 @@
 // The kernel reconciler (sidecar role): reads a JupyterKernel, its pod, kernelspec and template
 // from the cache, asks planKernel() what to do, and does it. All decisions live in plan.ts.
 import type { Pod } from "kubernetes-types/core/v1.js";
-import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@elastic-jupyter/api";
-import { API_VERSION, FIELD_MANAGER, KIND } from "../api.ts";
+import type { JupyterGateway, JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import { API_VERSION, FIELD_MANAGER, KIND, LABELS } from "../api.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { Cache } from "../runtime/cache.ts";
 import { KubeApiError, isConflict, splitKey, type GroupVersionKind, type KubeClient } from "../runtime/client.ts";
+import type { EventRecorder } from "../runtime/events.ts";
 import type { Logger } from "../runtime/log.ts";
+import { decideAdmission, effectivePolicy, type GpuHolder, type GpuRequest } from "./admission.ts";
+import { podGpuUsage, totalGpus, type GpuUsage } from "./gpus.ts";
 import { planKernel, planRefusedPod, type KernelPlan } from "./plan.ts";
 import type { KernelPodOptions } from "./pod.ts";
-import { sameStatus } from "./status.ts";
+import { failedStatus, isTerminal, pendingStatus, sameStatus } from "./status.ts";
 
 export const KERNEL_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernel };
 export const KERNELSPEC_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernelSpec };
 export const KERNEL_TEMPLATE_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernelTemplate };
 export const POD_GVK: GroupVersionKind = { apiVersion: "v1", kind: "Pod" };
+export const GATEWAY_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.gateway };
 
 export interface KernelReconcilerDeps {
   cache: Cache;
@@ -23,6 +27,11 @@ export interface KernelReconcilerDeps {
   podOptions: KernelPodOptions;
   /** The reconciler's memory between calls (see KernelWriteState). */
   state: KernelWriteState;
+  /** The sidecar's own JupyterGateway (its gpuPolicy and launchTimeout apply to every kernel). */
+  gateway?: string;
+  events?: EventRecorder;
+  /** A kernel got its GPUs, after waiting this long (s) in the queue or not at all. */
+  onAdmitted?: (waitedS: number, queued: boolean) => void;
   now?: () => Date;
 }
 
@@ -42,6 +51,18 @@ export const PENDING_STATUS_INTERVAL_MS = 1000;
  */
 export class KernelWriteState {
   readonly pendingWriteAt = new Map<string, number>();
+  /** Kernels asking for GPUs under a gpuPolicy that have no pod yet, by key: the GPU queue. */
+  readonly gpuQueue = new Map<string, GpuRequest>();
+  /** Kernels admitted whose pod the cache has not shown yet (they hold their GPUs already). */
+  readonly gpuAdmitted = new Map<string, GpuHolder & { uid: string }>();
+  /** When each user (by namespace) last had a kernel admitted: fairness between equal holdings. */
+  readonly lastAdmittedMs = new Map<string, number>();
+  /** Keys of the queued kernels of a namespace: woken when GPUs there may have freed. */
+  queuedIn(namespace: string): string[] {
+    const out: string[] = [];
+    for (const key of this.gpuQueue.keys()) if (key.startsWith(`${namespace}/`)) out.push(key);
+    return out;
+  }
   private readonly deleted = new Map<string, number>();
   /** The kernel informer saw this uid deleted. */
   kernelDeleted(uid: string, now = Date.now()): void {
@@ -66,7 +87,12 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     deps.log.with({ kernel: key }).info("deleted the pod of a deleted kernel", { pod: name });
     return {}; // a kernel of the same name gets its pod when this one's deletion is seen
   }
-  if (!kernel) { deps.state.pendingWriteAt.delete(key); return {}; }
+  if (!kernel) {
+    deps.state.pendingWriteAt.delete(key);
+    deps.state.gpuQueue.delete(key);
+    deps.state.gpuAdmitted.delete(key);
+    return {};
+  }
   const ns = kernel.metadata!.namespace!;
   const specRef = kernel.spec.kernelSpec;
   const kernelSpec = specRef ? deps.cache.get<JupyterKernelSpec>(KERNELSPEC_GVK, specRef.namespace ?? ns, specRef.name) : undefined;
@@ -79,6 +105,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   const now = (deps.now ?? (() => new Date()))();
   let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
+  plan = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now);
 
   if (plan.deletePod) {
     log.info("deleting evicted kernel pod", { pod: plan.deletePod.name });
@@ -92,10 +119,11 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     } catch (e) {
       // The pod exists but the cache has not seen it yet: the pod event will requeue us.
       if (isConflict(e)) return {};
+      deps.state.gpuAdmitted.delete(key);
       const refusal = e instanceof KubeApiError ? planRefusedPod(kernel, e, now) : undefined;
       if (!refusal) throw e;
       log.warn("the API server refused the kernel pod", { status: e instanceof KubeApiError ? e.statusCode : undefined, reason: refusal.status?.reason, message: (e as Error).message });
-      plan = refusal;
+      plan = quotaUnderPolicy(deps, kernel, kernelSpec, refusal, now);
       refused = true;
     }
   }
@@ -121,4 +149,131 @@ export function pendingWriteDelay(state: KernelWriteState, key: string, kernel: 
   if (at > now) return at - now;
   state.pendingWriteAt.set(key, now + PENDING_STATUS_INTERVAL_MS);
   return 0;
+}
+
+/** Where a kernel stands under the GPU policy: the plan with the pod's creation held back (queued)
+ *  or refused, or unchanged. Kernels asking for no GPUs, or under no gpuPolicy, pass untouched. */
+function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date): KernelPlan {
+  const { state } = deps;
+  const ns = kernel.metadata!.namespace!;
+  const usage = plan.createPod ? podGpuUsage(plan.createPod, deps.podOptions.claimTemplate) : pod ? podGpuUsage(pod, deps.podOptions.claimTemplate) : {};
+  const policy = totalGpus(usage) > 0 ? kernelPolicy(deps, kernel, kernelSpec) : undefined;
+  if (!policy || kernel.metadata?.deletionTimestamp || isTerminal(kernel.status?.phase)) {
+    state.gpuQueue.delete(key);
+    return withoutQueuePosition(plan);
+  }
+  const user = kernel.spec.username ?? "";
+  const createdMs = Date.parse(kernel.metadata?.creationTimestamp ?? "") || now.getTime();
+  const at = now.toISOString();
+
+  if (!plan.createPod) {
+    state.gpuQueue.delete(key);
+    // Admitted, and its pod waits for a node: in Queue mode that is the head of the queue, and it
+    // gives up at the same timeout (deleting its pod, so it stops holding the scheduler's place).
+    if (pod && plan.status?.reason === "Unschedulable" && policy.whenFull === "Queue") {
+      const leftMs = createdMs + policy.queueTimeoutS * 1000 - now.getTime();
+      const why = `no node has a free ${Object.keys(usage).join(", ")} (${plan.status.message ?? "unschedulable"})`;
+      if (leftMs <= 0) {
+        deps.events?.record(kernel, "Warning", "QueueTimeout", `gave up waiting for GPUs after ${policy.queueTimeoutS} s: ${why}`);
+        return { deletePod: { name: pod.metadata!.name!, uid: pod.metadata!.uid! }, status: failedStatus(kernel, "QueueTimeout", `waited ${policy.queueTimeoutS} s for GPUs (gpuPolicy.queueTimeout) and was still 1st in namespace ${ns}'s GPU queue: ${why}`, at) };
+      }
+      return { status: pendingStatus(kernel, "Queued", `waiting for GPUs, 1st in namespace ${ns}'s GPU queue: ${why}; gives up in ${Math.ceil(leftMs / 1000)} s`, at, { queuePosition: 1 }), requeueAfterMs: leftMs };
+    }
+    return withoutQueuePosition(plan);
+  }
+
+  const request: GpuRequest = { key, user, ...(kernel.spec.kernelSpec?.name ? { kernelSpec: kernel.spec.kernelSpec.name } : {}), usage, createdMs, ...policy };
+  const wasQueued = kernel.status?.reason === "Queued" || state.gpuQueue.has(key);
+  state.gpuQueue.set(key, request);
+  const decision = decideAdmission(request, {
+    holders: gpuHolders(deps, ns),
+    waiting: [...state.gpuQueue.values()].filter((w) => w.key.startsWith(`${ns}/`)),
+    clusterFull: unschedulableGpus(deps, ns),
+    lastAdmittedMs: new Map([...state.lastAdmittedMs].filter(([u]) => u.startsWith(`${ns}/`)).map(([u, t]) => [u.slice(ns.length + 1), t])),
+    namespace: ns,
+    now,
+  });
+  switch (decision.kind) {
+    case "admit":
+      state.gpuQueue.delete(key);
+      state.gpuAdmitted.set(key, { ...request, uid: kernel.metadata!.uid! });
+      state.lastAdmittedMs.set(`${ns}/${user}`, now.getTime());
+      deps.onAdmitted?.(decision.waitedS, wasQueued);
+      if (wasQueued) deps.events?.record(kernel, "Normal", "Admitted", `got its GPUs after ${Math.round(decision.waitedS)} s in the queue`);
+      return withoutQueuePosition(plan);
+    case "fail":
+      state.gpuQueue.delete(key);
+      deps.events?.record(kernel, "Warning", decision.reason, decision.message);
+      return { status: failedStatus(kernel, decision.reason, decision.message, at) };
+    case "queue":
+      if (!wasQueued) deps.events?.record(kernel, "Normal", "Queued", decision.message);
+      return { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: decision.retryAfterMs };
+  }
+}
+
+/** A ResourceQuota refused a GPU kernel's pod. Under a gpuPolicy that is one more full limit:
+ *  whenFull Fail ends the kernel at once, Queue lets it wait (retrying) until its queueTimeout. */
+function quotaUnderPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, refusal: KernelPlan, now: Date): KernelPlan {
+  const policy = refusal.status?.reason === "QuotaExceeded" ? kernelPolicy(deps, kernel, kernelSpec) : undefined;
+  if (!policy) return refusal;
+  const at = now.toISOString();
+  const message = refusal.status!.message ?? "a ResourceQuota is full";
+  if (policy.whenFull === "Fail") return { status: failedStatus(kernel, "QuotaExceeded", message, at) };
+  const leftMs = (Date.parse(kernel.metadata?.creationTimestamp ?? "") || now.getTime()) + policy.queueTimeoutS * 1000 - now.getTime();
+  if (leftMs <= 0) return { status: failedStatus(kernel, "QueueTimeout", `waited ${policy.queueTimeoutS} s (gpuPolicy.queueTimeout) for a ResourceQuota to allow the kernel pod: ${message}`, at) };
+  return { ...refusal, requeueAfterMs: Math.min(refusal.requeueAfterMs ?? leftMs, leftMs) };
+}
+
+/** The gpuPolicy that governs this kernel, if any: its gateway's and its kernelspec's. */
+function kernelPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined) {
+  const ns = kernel.metadata!.namespace!;
+  const gw = deps.gateway ? deps.cache.get<JupyterGateway>(GATEWAY_GVK, ns, deps.gateway) : undefined;
+  const launch = Number(kernel.spec.env?.find((e) => e.name === "KERNEL_LAUNCH_TIMEOUT")?.value);
+  return effectivePolicy(
+    gw ? { name: gw.metadata!.name!, ...(gw.spec.gpuPolicy ? { policy: gw.spec.gpuPolicy } : {}), ...(gw.spec.launchTimeout ? { launchTimeoutS: gw.spec.launchTimeout } : {}) } : undefined,
+    kernelSpec ? { name: kernelSpec.metadata!.name!, ...(kernelSpec.spec.gpuPolicy ? { policy: kernelSpec.spec.gpuPolicy } : {}) } : undefined,
+    Number.isFinite(launch) && launch > 0 ? launch : undefined,
+  );
+}
+
+/** Kernels of the namespace holding GPUs: live kernel pods, and kernels admitted whose pod the cache has not shown yet. */
+function gpuHolders(deps: KernelReconcilerDeps, ns: string): GpuHolder[] {
+  const holders: GpuHolder[] = [];
+  const seen = new Set<string>();
+  for (const pod of deps.cache.list<Pod>(POD_GVK, { namespace: ns })) {
+    const name = pod.metadata!.name!;
+    seen.add(`${ns}/${name}`);
+    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+    const usage = podGpuUsage(pod, deps.podOptions.claimTemplate);
+    if (totalGpus(usage) === 0) continue;
+    const kernel = deps.cache.get<JupyterKernel>(KERNEL_GVK, ns, name);
+    const kernelSpec = kernel?.spec.kernelSpec?.name ?? pod.metadata?.labels?.[LABELS.kernelSpec];
+    holders.push({ key: `${ns}/${name}`, user: kernel?.spec.username ?? "", ...(kernelSpec ? { kernelSpec } : {}), usage });
+  }
+  for (const [key, h] of deps.state.gpuAdmitted) {
+    if (!key.startsWith(`${ns}/`)) continue;
+    const kernel = deps.cache.get<JupyterKernel>(KERNEL_GVK, ns, key.slice(ns.length + 1));
+    if (seen.has(key) || kernel?.metadata?.uid !== h.uid) { deps.state.gpuAdmitted.delete(key); continue; }
+    holders.push(h);
+  }
+  return holders;
+}
+
+/** GPU resources for which one of the namespace's kernel pods waits for a node, with the scheduler's words. */
+function unschedulableGpus(deps: KernelReconcilerDeps, ns: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pod of deps.cache.list<Pod>(POD_GVK, { namespace: ns })) {
+    if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp) continue;
+    const sched = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    if (sched?.status !== "False" || sched.reason !== "Unschedulable") continue;
+    for (const res of Object.keys(podGpuUsage(pod, deps.podOptions.claimTemplate))) out.set(res, sched.message ?? "unschedulable");
+  }
+  return out;
+}
+
+/** A kernel out of the queue shows no queue position. */
+function withoutQueuePosition(plan: KernelPlan): KernelPlan {
+  if (!plan.status || plan.status.queuePosition === undefined) return plan;
+  const { queuePosition: _gone, ...status } = plan.status as JupyterKernelStatus;
+  return { ...plan, status };
 }

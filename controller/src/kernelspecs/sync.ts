@@ -9,10 +9,11 @@ import type { GroupVersionKind } from "../runtime/client.ts";
 import type { Logger } from "../runtime/log.ts";
 import { desiredKernelspecs, syncKernelsDir } from "./files.ts";
 import { trustedKernelspecConfigMaps } from "./configmap.ts";
-import { KERNELSPEC_GVK } from "../kernels/reconciler.ts";
+import { GATEWAY_GVK, KERNELSPEC_GVK } from "../kernels/reconciler.ts";
+
+export { GATEWAY_GVK };
 
 export const CONFIGMAP_GVK: GroupVersionKind = { apiVersion: "v1", kind: "ConfigMap" };
-export const GATEWAY_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.gateway };
 
 export interface KernelspecSyncDeps {
   cache: Cache;

@@ -20,6 +20,9 @@ export class Metrics {
   readonly kernelsCulled: Counter<"kernelspec">;
   /** Requests this process sent to the API server (client-go's rest_client_requests_total). */
   readonly apiRequests: Counter<"verb" | "resource" | "code">;
+  /** Set by the kernel controller: how long kernels waited for their GPUs, and how many wait now. */
+  readonly gpuQueueWait: Histogram<"queued">;
+  readonly gpuQueueLength: Gauge;
   private readonly queues = new Map<string, QueueLike>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -51,6 +54,11 @@ export class Metrics {
     this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node, by namespace, kernelspec and resource.", labelNames: gpuLabels, registers });
     this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Idle kernels the sidecar shut down, by kernelspec.", labelNames: ["kernelspec"], registers });
     this.apiRequests = new Counter({ name: "elastic_jupyter_api_requests_total", help: "Requests to the API server by verb, resource (with subresource) and HTTP code (0: no answer).", labelNames: ["verb", "resource", "code"], registers });
+    this.gpuQueueWait = new Histogram({
+      name: "elastic_jupyter_gpu_queue_wait_seconds", help: "Seconds from a GPU kernel's creation to its admission under a gpuPolicy; queued=true if it waited in the queue.", labelNames: ["queued"], registers,
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    });
+    this.gpuQueueLength = new Gauge({ name: "elastic_jupyter_gpu_queue_length", help: "Kernels waiting in the GPU queue.", registers });
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -9,6 +9,7 @@ import { kubeconfigCredentials } from "../../src/runtime/kubeconfig.ts";
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { startOperator, waitForReady } from "./operator-harness.ts";
 import { grantedPermissions } from "../../src/gateways/rbac.ts";
+import { eventAbout } from "../../src/runtime/events.ts";
 
 const API = "kubeflow.tkestack.io/v1alpha1";
 const kernelGvk = { apiVersion: API, kind: "JupyterKernel" };
@@ -85,6 +86,9 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "kernel-1", namespace: ns, labels: { component: "kernel" } }, spec: { containers: [{ name: "kernel", image: "img" }] } };
     await as("/pods:create", () => sa.create(pod as KubeObject));
     await as(`${G}/jupyterkernels/status:patch`, () => sa.apply({ apiVersion: API, kind: "JupyterKernel", metadata: { name: "kernel-1", namespace: ns }, status: { phase: "Pending" } } as KubeObject, { fieldManager: "rbac-test", force: true, subresource: "status" }));
+    // ... records Events on kernels (queued for GPUs, admitted, refused) ...
+    const kernelObj = await getJson(["get", "jupyterkernel", "kernel-1", "-n", ns]);
+    await as("/events:create", () => sa.create(eventAbout(kernelObj, "Normal", "Queued", "waiting for GPUs, 1st of 1")));
     // ... deletes a lost or superseded pod (with a UID precondition) ...
     const created = await kubectlOk(["get", "pod", "kernel-1", "-n", ns, "-o", "jsonpath={.metadata.uid}"]);
     expect(await as("/pods:delete", () => sa.delete(podGvk, ns, "kernel-1", { uid: created }))).to.equal(true);
@@ -104,7 +108,7 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     const k2 = await getJson(["get", "jupyterkernel", "kernel-2", "-n", ns]);
     await forbidden("replace a kernel's status wholesale (PUT)", () => sa.replace({ ...k2, status: { phase: "Running" } } as KubeObject, { subresource: "status" }));
     await forbidden("update a kernel's spec", () => sa.replace({ ...k2, spec: { ...k2.spec, gpus: 8 } } as KubeObject));
-    await forbidden("create an event", () => sa.create({ apiVersion: "v1", kind: "Event", metadata: { name: "e", namespace: ns }, involvedObject: { kind: "Pod", name: "x", namespace: ns } } as KubeObject));
+    await forbidden("create an event in another namespace", () => sa.create({ apiVersion: "v1", kind: "Event", metadata: { name: "e", namespace: "default" }, involvedObject: { kind: "Pod", name: "x", namespace: "default" } } as KubeObject));
     await forbidden("create a configmap", () => sa.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns } }));
     await forbidden("list deployments", () => sa.list({ apiVersion: "apps/v1", kind: "Deployment" }, { namespace: ns }));
     await forbidden("list roles", () => sa.list({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" }, { namespace: ns }));

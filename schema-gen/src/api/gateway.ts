@@ -2,6 +2,7 @@
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { Affinity, PodSecurityContext, ResourceRequirements, Toleration } from "kubernetes-types/core/v1.js";
 import type { CommonStatus, EnvList } from "./common.ts";
+import type { GpuPolicy } from "./kernelspec.ts";
 
 /** Enterprise Gateway log levels. */
 export type GatewayLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
@@ -86,6 +87,8 @@ export interface JupyterGatewaySpec {
    * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
    */
   defaultKernel?: string;
+  /** Limits on the GPUs the kernels of this gateway's namespace hold, per kernel, per user and in all, and whether a kernel that does not fit waits in a fair queue or fails at once. Unset: no limits, and a kernel no node has room for fails after a few seconds. */
+  gpuPolicy?: GpuPolicy;
   /**
    * Seconds a kernel may take to start before the launch fails (EG_KERNEL_LAUNCH_TIMEOUT).
    * @asType integer

@@ -108,6 +108,12 @@ export interface JupyterKernelStatus extends CommonStatus {
    */
   gpuUsage?: { [resource: string]: number };
   /**
+   * While the kernel waits for GPUs (reason `Queued`): its place in its namespace's GPU queue, 1 first.
+   * @asType integer
+   * @minimum 1
+   */
+  queuePosition?: number;
+  /**
    * When the kernel's pod started.
    * @format date-time
    */

@@ -31,6 +31,39 @@ export interface KernelGpu {
   max?: number;
 }
 
+/**
+ * GPU amounts by resource, keyed as ResourceQuota keys them: `nvidia.com/gpu`, a MIG profile such as `nvidia.com/mig-1g.10gb`, or a DRA device class's `<class>.deviceclass.resource.k8s.io/devices`.
+ * @maxProperties 32
+ * @validations [{rule: "self.all(k, k.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$') && self[k] >= 0.0)", message: "keys must be resource names such as nvidia.com/gpu, values at least 0"}]
+ */
+export type GpuAmounts = { [resource: string]: number };
+
+/** What a kernel does when a GPU limit or the cluster is full. */
+export type GpuWhenFull = "Queue" | "Fail";
+
+/**
+ * Limits on the GPUs live kernels hold, and what a kernel does when one is reached. Counted over kernels that have a pod (pending or running); a kernel's user is its `spec.username` (KERNEL_USERNAME).
+ */
+export interface GpuPolicy {
+  /** The most one kernel may ask for. */
+  maxPerKernel?: GpuAmounts;
+  /** The most one user's live kernels may hold together. */
+  maxPerUser?: GpuAmounts;
+  /** The most all live kernels in scope may hold together (a JupyterGateway: its namespace; a JupyterKernelSpec: its kernels). */
+  maxPerNamespace?: GpuAmounts;
+  /**
+   * `Queue`: a kernel that does not fit waits, admitted in order and fairly across users, for up to `queueTimeout`; the cluster being full (no node with a free GPU) queues it too. `Fail`: it fails at once with the limit it hit. Unset: `Queue`.
+   */
+  whenFull?: GpuWhenFull;
+  /**
+   * Seconds a queued kernel waits before its launch fails. Kept below the gateway's `launchTimeout` (by 5 s), so the user gets this reason rather than a timeout. Unset: the gateway's launchTimeout less 5 s.
+   * @asType integer
+   * @minimum 1
+   * @maximum 86400
+   */
+  queueTimeout?: number;
+}
+
 /** Desired state of a JupyterKernelSpec. */
 export interface JupyterKernelSpecSpec {
   /**
@@ -91,6 +124,8 @@ export interface JupyterKernelSpecSpec {
   resources?: ResourceRequirements;
   /** GPUs (or another extended resource) for each kernel: the GPU node toleration is added, and users may ask for up to `max` at launch. Unset: those in `resources.limits`, else none. */
   gpu?: KernelGpu;
+  /** Limits on the GPUs this kernelspec's kernels hold (on top of the gateway's `gpuPolicy`, which also applies); its `whenFull` and `queueTimeout` win over the gateway's. */
+  gpuPolicy?: GpuPolicy;
   /** Node labels kernel pods must match (added to the template's), e.g. a GPU model. */
   nodeSelector?: { [label: string]: string };
   /**

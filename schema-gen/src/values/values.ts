@@ -78,6 +78,33 @@ export interface MetricsValues {
     /** Extra labels on the ServiceMonitor, e.g. the `release` label your Prometheus selects. */
     labels?: { [key: string]: string };
   };
+  /** A Prometheus Operator PodMonitor for every gateway's sidecar (port `metrics`), in the namespaces the operator watches: the GPU, queue and culling metrics. Team NetworkPolicies must let Prometheus in (`networkPolicy.gateway.extraIngress`). */
+  sidecarPodMonitor: {
+    /**
+     * Create the PodMonitor (needs the Prometheus Operator CRDs).
+     * @default false
+     */
+    enabled: boolean;
+    /**
+     * Scrape interval, e.g. `30s`; empty: Prometheus' default.
+     * @pattern ^([0-9]+(ms|s|m|h))*$
+     */
+    interval?: string;
+    /** Extra labels on the PodMonitor, e.g. the `release` label your Prometheus selects. */
+    labels?: { [key: string]: string };
+  };
+  /** A Grafana dashboard (GPUs requested, bound and idle, the GPU queue, culling) in a ConfigMap that Grafana's dashboard sidecar loads. */
+  grafanaDashboard: {
+    /**
+     * Create the dashboard ConfigMap.
+     * @default false
+     */
+    enabled: boolean;
+    /** Labels Grafana's sidecar selects dashboards by. */
+    labels?: { [key: string]: string };
+    /** Annotations, e.g. the sidecar's folder annotation. */
+    annotations?: { [key: string]: string };
+  };
 }
 
 /** PodDisruptionBudget of the operator. */

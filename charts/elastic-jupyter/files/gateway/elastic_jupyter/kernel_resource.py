@@ -185,7 +185,8 @@ _HTTP_STATUS_BY_REASON = {
     "PodForbidden": 403,
     "QuotaExceeded": 503,  # a ResourceQuota is full; it may clear
     "Unschedulable": 503,  # no capacity right now
-    "GPUQuotaExceeded": 503,
+    "GPUQuotaExceeded": 503,  # a gpuPolicy limit (per user or namespace) is reached; whenFull: Fail
+    "QueueTimeout": 503,  # waited its gpuPolicy.queueTimeout in the GPU queue
 }
 
 
