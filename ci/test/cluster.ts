@@ -51,6 +51,12 @@ export const testCluster = {
     if (r.code !== 0) throw new Error(`ci/cluster restart-apiserver failed (exit ${r.code}): ${r.stderr}`);
   },
 
+  /** Adds GPU kinds (ci/cluster's EJ_GPU_KINDS: mig, shared, kai, dra or all) to the running cluster. */
+  async addGpuKinds(kinds: string): Promise<void> {
+    const r = await run("bash", [clusterScript, "gpu-kinds"], { env: { ...clusterEnv, EJ_GPU_KINDS: kinds } });
+    if (r.code !== 0) throw new Error(`ci/cluster gpu-kinds failed (exit ${r.code}): ${r.stderr}`);
+  },
+
   async down(): Promise<void> {
     spawnSync("bash", [clusterScript, "down"], { env: clusterEnv, stdio: "inherit" });
   },

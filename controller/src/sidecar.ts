@@ -8,17 +8,20 @@ import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { kernelPodForCache } from "./kernels/pod.ts";
-import { podGpus } from "./kernels/gpus.ts";
+import { podGpuUsage, type ClaimTemplateLookup, type GpuUsage, type ResourceClaimTemplate } from "./kernels/gpus.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
 import { CullState, reconcileCulling } from "./culling/reconciler.ts";
 import { LABELS } from "./api.ts";
 import { splitKey } from "./runtime/client.ts";
+import type { GroupVersionKind, KubeObject } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import type { Manager } from "./runtime/manager.ts";
 
 /** Kernel pods carry this label (see kernelPodLabels); the pod cache holds only them. */
 const KERNEL_POD_SELECTOR = "component=kernel";
+/** DRA claim templates, read to count the GPUs of kernel pods that name one. */
+export const CLAIM_TEMPLATE_GVK: GroupVersionKind = { apiVersion: "resource.k8s.io/v1", kind: "ResourceClaimTemplate" };
 /** The kernelspec sync has one key: the whole directory is one desired state. */
 const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
@@ -35,6 +38,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   };
   const state = new KernelWriteState();
+  const claimTemplates = watchClaimTemplates(mgr);
   const events = eventRecorder(client, log);
   // GPUs may have freed (a kernel or pod ended, a pod got its node, a policy changed): the namespace's queued kernels look again.
   const queued = (o: { metadata?: { namespace?: string } }) => (state.gpuQueue.size && o.metadata?.namespace ? state.queuedIn(o.metadata.namespace) : []);
@@ -54,10 +58,11 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
       if (kernel && !servedBy(kernel, opts.gateway)) return;
+      await claimTemplates.ready; // a status written before would miss the kernel's DRA GPUs
       try {
         return await reconcileKernel({
           cache, client, log, state, events,
-          podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) },
+          podOptions: { bootstrapConfigMap: opts.bootstrapConfigMap, claimTemplate: claimTemplates.lookup, ...(opts.kernelPodPolicy ? { policy: opts.kernelPodPolicy } : {}) },
           ...(opts.gateway ? { gateway: opts.gateway } : {}),
           onAdmitted: (waitedS, wasQueued) => mgr.metrics.gpuQueueWait.observe({ queued: String(wasQueued) }, waitedS),
         }, key);
@@ -70,7 +75,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
   cache.informerFor<JupyterKernel>(KERNEL_GVK).on((e) => {
     if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
   });
-  trackKernelMetrics(mgr, opts.gateway);
+  trackKernelMetrics(mgr, opts.gateway, claimTemplates);
   if (opts.kernelsDir) {
     specs.push({
       name: "kernelspec-sync",
@@ -118,14 +123,47 @@ export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
   return !label || !gateway || label === gateway;
 }
 
+/** The namespace's DRA ResourceClaimTemplates, as the kernel controller and the metrics read them. */
+interface ClaimTemplates {
+  lookup: ClaimTemplateLookup;
+  /** Settles once the templates are cached, or known not to be served: until then a kernel's DRA GPUs are unknown. */
+  ready: Promise<void>;
+  /** Called with each template that appears, changes or goes. */
+  onChange(fn: (namespace: string, name: string) => void): void;
+}
+
+/**
+ * Caches the namespace's ResourceClaimTemplates once discovery shows the API server serves
+ * resource.k8s.io/v1 (Kubernetes >= 1.34; older clusters have no DRA GPUs to count). Only the
+ * device requests are kept.
+ */
+function watchClaimTemplates(mgr: Manager): ClaimTemplates {
+  let watching = false;
+  const listeners: Array<(namespace: string, name: string) => void> = [];
+  const ready = mgr.client.resource(CLAIM_TEMPLATE_GVK).then(async () => {
+    const informer = mgr.cache.informerFor(CLAIM_TEMPLATE_GVK, {
+      transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, uid: o.metadata?.uid }, spec: (o as ResourceClaimTemplate).spec } as KubeObject),
+    });
+    watching = true;
+    informer.on((e) => { for (const fn of listeners) fn(e.object.metadata?.namespace ?? "", e.object.metadata?.name ?? ""); });
+    await informer.waitForSync();
+  }, (e: unknown) => {
+    mgr.log.info("not counting DRA GPUs: the API server does not serve resource.k8s.io/v1 ResourceClaimTemplates", { error: String(e) });
+  }).catch((e: unknown) => mgr.log.warn("DRA claim templates not cached yet; kernels' DRA GPUs count once they are", { error: String(e) }));
+  return {
+    lookup: (namespace, name) => (watching ? mgr.cache.get<ResourceClaimTemplate & KubeObject>(CLAIM_TEMPLATE_GVK, namespace, name) : undefined),
+    ready,
+    onChange: (fn) => { listeners.push(fn); },
+  };
+}
+
 /** Kernels by phase and GPUs requested/bound, kept up to date from cache events: each event
  *  takes back what the stored version counted and adds what the new one counts (a relist emits
- *  the differences as events too), so no event ever scans the cache. */
-function trackKernelMetrics(mgr: Manager, gateway: string): void {
+ *  the differences as events too), so no event ever scans the cache. A pod's GPUs are remembered
+ *  as counted, so a claim template changing under a live pod cannot skew the gauges. */
+function trackKernelMetrics(mgr: Manager, gateway: string, claimTemplates: ClaimTemplates): void {
   const { kernelsByPhase, gpusRequested, gpusBound } = mgr.metrics;
   for (const phase of ["Pending", "Running", "Succeeded", "Failed"]) kernelsByPhase.set({ phase }, 0);
-  gpusRequested.set(0);
-  gpusBound.set(0);
   const count = (k: JupyterKernel | undefined, sign: number): void => {
     if (k && servedBy(k, gateway)) kernelsByPhase.inc({ phase: k.status?.phase ?? "Pending" }, sign);
   };
@@ -133,15 +171,30 @@ function trackKernelMetrics(mgr: Manager, gateway: string): void {
     count(e.old, -1);
     if (e.type !== "delete") count(e.object, 1);
   });
-  const gpus = (pod: Pod | undefined, sign: number): void => {
-    if (!pod || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
-    const g = podGpus(pod);
-    if (!g) return;
-    gpusRequested.inc(sign * g);
-    if (pod.spec?.nodeName) gpusBound.inc(sign * g);
+  const counted = new Map<string, { labels: { namespace: string; kernelspec: string }; usage: GpuUsage; bound: boolean }>();
+  const add = (c: { labels: { namespace: string; kernelspec: string }; usage: GpuUsage; bound: boolean }, sign: number): void => {
+    for (const [resource, n] of Object.entries(c.usage)) {
+      gpusRequested.inc({ ...c.labels, resource }, sign * n);
+      if (c.bound) gpusBound.inc({ ...c.labels, resource }, sign * n);
+    }
   };
-  mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache }).on((e) => {
-    gpus(e.old, -1);
-    if (e.type !== "delete") gpus(e.object, 1);
+  const recount = (pod: Pod, deleted: boolean): void => {
+    const uid = pod.metadata?.uid ?? "";
+    const before = counted.get(uid);
+    if (before) { add(before, -1); counted.delete(uid); }
+    if (deleted || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
+    const usage = podGpuUsage(pod, claimTemplates.lookup);
+    if (!Object.keys(usage).length) return;
+    const c = { labels: { namespace: pod.metadata?.namespace ?? "", kernelspec: pod.metadata?.labels?.[LABELS.kernelSpec] ?? "" }, usage, bound: !!pod.spec?.nodeName };
+    add(c, 1);
+    counted.set(uid, c);
+  };
+  const pods = mgr.cache.informerFor<Pod>(POD_GVK, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache });
+  pods.on((e) => recount(e.object, e.type === "delete"));
+  // A template cached after its pods (at start) or changed: recount the pods that name it.
+  claimTemplates.onChange((namespace, name) => {
+    for (const pod of mgr.cache.list<Pod>(POD_GVK)) {
+      if (pod.metadata?.namespace === namespace && (pod.spec?.resourceClaims as Array<{ resourceClaimTemplateName?: string }> | undefined)?.some((c) => c.resourceClaimTemplateName === name)) recount(pod, false);
+    }
   });
 }

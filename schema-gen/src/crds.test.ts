@@ -162,8 +162,11 @@ describe("generated CRDs on a real API server", function () {
     await kubectlOk(["patch", "jk", "columns", "-n", ns, "--subresource=status", "--type=merge", "-p",
       JSON.stringify({ status: { phase: "Running", nodeName: "gpu-node-0", gpus: 2 } })]);
     const table = await kubectlOk(["get", "jk", "columns", "-n", ns]);
-    expect(table).to.match(/NAME\s+PHASE\s+NODE\s+GPUS\s+AGE/);
+    expect(table).to.match(/NAME\s+PHASE\s+REASON\s+QUEUE\s+NODE\s+GPUS\s+AGE/);
     expect(table).to.match(/columns\s+Running\s+gpu-node-0\s+2\s+/);
+    // A KAI fraction: GPUs is a number, not an integer.
+    await kubectlOk(["patch", "jk", "columns", "-n", ns, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { gpus: 0.5, gpuUsage: { "nvidia.com/gpu": 0.5 } } })]);
+    expect(await kubectlOk(["get", "jk", "columns", "-n", ns])).to.match(/gpu-node-0\s+0\.5\s+/);
   });
 
   it("the valid base objects are accepted (so each case below fails for its one change)", async () => {

@@ -39,7 +39,7 @@ const PRINTER_COLUMNS: Record<string, object[]> = {
     { name: "Reason", type: "string", jsonPath: ".status.reason" },
     { name: "Queue", type: "integer", jsonPath: ".status.queuePosition", description: "Place in the namespace's GPU queue while the kernel waits for GPUs." },
     { name: "Node", type: "string", jsonPath: ".status.nodeName" },
-    { name: "GPUs", type: "integer", jsonPath: ".status.gpus" },
+    { name: "GPUs", type: "number", jsonPath: ".status.gpus" },
     AGE_COLUMN,
   ],
   JupyterKernelSpec: [

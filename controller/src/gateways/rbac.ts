@@ -31,6 +31,7 @@ export const GATEWAY_RULES: readonly ExplainedRule[] = [
   },
   { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "list", "watch"], why: "The sidecar creates kernel pods, deletes lost or superseded ones, and watches them for status." },
   { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"], why: "The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory." },
+  { apiGroups: ["resource.k8s.io"], resources: ["resourceclaimtemplates"], verbs: ["list", "watch"], why: "The sidecar counts the DRA GPUs of kernel pods from the ResourceClaimTemplates they name (when the API server serves resource.k8s.io/v1)." },
   { apiGroups: [""], resources: ["events"], verbs: ["create"], why: "The sidecar records Events on kernels: queued for GPUs (with the queue position), admitted, refused by a GPU limit, timed out." },
 ];
 

@@ -68,7 +68,7 @@ export function planKernel(o: KernelObservation, opts: KernelPodOptions): Kernel
       // Evicted before the kernel ever started: nobody lost work, so try again elsewhere.
       return { deletePod: { name: pod.metadata!.name!, uid: pod.metadata!.uid! }, status: pendingStatus(kernel, "PodEvicted", pod.status.message ?? "the kernel pod was evicted", now) };
     }
-    return { status: statusFromPod(kernel, pod, now) };
+    return { status: statusFromPod(kernel, pod, now, opts.claimTemplate) };
   }
 
   // No pod.
@@ -93,7 +93,7 @@ export function planKernel(o: KernelObservation, opts: KernelPodOptions): Kernel
   if ("error" in desired) return { status: failedStatus(kernel, desired.error.reason, desired.error.message, now) };
   return {
     createPod: desired.pod,
-    status: pendingStatus(kernel, "PodCreating", "creating the kernel pod", now, { podName: desired.pod.metadata!.name!, gpus: desired.gpus }),
+    status: pendingStatus(kernel, "PodCreating", "creating the kernel pod", now, { podName: desired.pod.metadata!.name!, gpus: desired.gpus, gpuUsage: desired.gpuUsage }),
   };
 }
 

@@ -5,7 +5,7 @@ import type { JupyterKernel, JupyterKernelSpec, JupyterKernelTemplate } from "@e
 import { API_VERSION, KIND, LABELS } from "../api.ts";
 import type { KubeObject } from "../runtime/client.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, imageOverrideProblem, podPolicyViolations, withRestrictedDefaults, type KernelPodPolicy } from "./policy.ts";
-import { GPU_COUNT_RESOURCES, podGpus } from "./gpus.ts";
+import { GPU_COUNT_RESOURCES, KAI_GPU_FRACTION, KAI_GPU_MEMORY, podGpuUsage, totalGpus, type ClaimTemplateLookup, type GpuUsage } from "./gpus.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
 export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
@@ -19,12 +19,14 @@ export interface KernelPodOptions {
   bootstrapConfigMap: string;
   /** What a kernel template may ask for beyond restricted. Unset: nothing. */
   policy?: KernelPodPolicy;
+  /** The namespace's DRA ResourceClaimTemplates (the sidecar's cache), to count a kernel's DRA GPUs. */
+  claimTemplate?: ClaimTemplateLookup;
 }
 
 /** Why a kernel cannot get a pod: a CamelCase reason for scripts, a message for people. */
 export interface KernelPodError { reason: string; message: string }
 
-export type KernelPodResult = { pod: Pod; gpus: number } | { error: KernelPodError };
+export type KernelPodResult = { pod: Pod; gpus: number; gpuUsage: GpuUsage } | { error: KernelPodError };
 
 /** The pod name is the kernel's name: deterministic, so two writers can never create two pods. */
 export function kernelPodName(kernel: JupyterKernel): string {
@@ -113,11 +115,10 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
     podSpec.imagePullSecrets = [...(podSpec.imagePullSecrets ?? []), ...s.imagePullSecrets.filter((r) => !names.has(r.name))];
   }
   const tolerations: Toleration[] = [...(podSpec.tolerations ?? []), ...(s?.tolerations ?? [])];
-  if (gpus && gpus.count > 0 && !tolerations.some((t) => t.key === gpus.resource || t.operator === "Exists" && !t.key)) {
-    // What the ExtendedResourceToleration admission plugin adds in clusters that enable it: GPU
-    // nodes are tainted with the resource name, and a pod that asks for that resource may go there.
-    tolerations.push({ key: gpus.resource, operator: "Exists", effect: "NoSchedule" });
-  }
+  const annotations = { ...base.metadata?.annotations };
+  const usage = podGpuUsage({ metadata: { namespace: kernel.metadata!.namespace!, annotations }, spec: { ...podSpec, containers } }, opts.claimTemplate);
+  // The kernelspec's GPU resource is tolerated even where it is no GPU count (HAMi's gpumem).
+  tolerations.push(...gpuTolerations([...Object.keys(usage), ...(gpus && gpus.count > 0 ? [gpus.resource] : [])], tolerations));
 
   const name = kernelPodName(kernel);
   const pod: Pod = withRestrictedDefaults({
@@ -127,7 +128,7 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
       name,
       namespace: kernel.metadata!.namespace!,
       labels: { ...legacyMetadataLabels(base.metadata), ...base.metadata?.labels, ...kernelPodLabels(kernel, spec, kernelId) },
-      annotations: { ...base.metadata?.annotations },
+      annotations,
       ownerReferences: [{
         apiVersion: API_VERSION, kind: KIND.kernel, name: kernel.metadata!.name!, uid: kernel.metadata!.uid!,
         controller: true, blockOwnerDeletion: true,
@@ -149,7 +150,25 @@ export function desiredKernelPod(kernel: JupyterKernel, spec: JupyterKernelSpec 
   if (violations.length) {
     return { error: { reason: "PodPolicyViolation", message: `the kernel pod would break the kernel pod policy: ${violations.join("; ")}` } };
   }
-  return { pod, gpus: podGpus(pod) };
+  return { pod, gpus: totalGpus(usage), gpuUsage: usage };
+}
+
+/**
+ * Tolerations a pod using these GPUs needs beyond those it has. GPU nodes are tainted with the
+ * resource name (what the ExtendedResourceToleration admission plugin tolerates, in clusters that
+ * enable it) or, as the NVIDIA GPU operator's docs and our local cluster do, with `nvidia.com/gpu`
+ * whatever NVIDIA resource they offer (MIG profiles, shared GPUs, KAI's fractions of one). DRA
+ * devices carry no such convention: a template using them brings its own tolerations.
+ */
+export function gpuTolerations(resources: string[], existing: Toleration[]): Toleration[] {
+  const keys = new Set<string>();
+  for (const r of resources) {
+    if (r.includes(".deviceclass.resource.k8s.io/")) continue;
+    keys.add(r);
+    if (r.startsWith("nvidia.com/")) keys.add("nvidia.com/gpu");
+  }
+  const tolerated = (key: string) => existing.some((t) => t.key === key || (t.operator === "Exists" && !t.key));
+  return [...keys].filter((k) => !tolerated(k)).map((key) => ({ key, operator: "Exists", effect: "NoSchedule" }));
 }
 
 /** The labels Enterprise Gateway finds kernel pods by, plus ours. */
@@ -231,12 +250,15 @@ export function kernelPodForCache(obj: KubeObject): KubeObject {
     metadata: {
       name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion,
       ...(m.labels ? { labels: m.labels } : {}),
+      ...(gpuAnnotations(m.annotations) ? { annotations: gpuAnnotations(m.annotations) } : {}),
       ...(m.ownerReferences ? { ownerReferences: m.ownerReferences } : {}),
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
     spec: {
       ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, ...(c.resources?.limits ? { resources: { limits: c.resources.limits } } : {}) })),
+      containers: (pod.spec?.containers ?? []).map(limitsOnly),
+      ...(pod.spec?.initContainers ? { initContainers: pod.spec.initContainers.map(limitsOnly) } : {}),
+      ...(pod.spec?.resourceClaims ? { resourceClaims: pod.spec.resourceClaims } : {}),
     },
     ...(s ? {
       status: {
@@ -246,4 +268,14 @@ export function kernelPodForCache(obj: KubeObject): KubeObject {
       },
     } : {}),
   } as Pod as KubeObject;
+}
+
+const limitsOnly = (c: Container): Container => ({
+  name: c.name, ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}), ...(c.resources?.limits ? { resources: { limits: c.resources.limits } } : {}),
+});
+
+/** The annotations podGpuUsage reads (KAI's), if the pod has any. */
+function gpuAnnotations(a: Record<string, string> | undefined): Record<string, string> | undefined {
+  const kept = Object.entries(a ?? {}).filter(([k]) => k === KAI_GPU_FRACTION || k === KAI_GPU_MEMORY);
+  return kept.length ? Object.fromEntries(kept) : undefined;
 }

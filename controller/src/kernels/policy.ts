@@ -14,12 +14,21 @@ export interface KernelPodPolicy {
   allowRunAsRoot: boolean;
   allowServiceAccountToken: boolean;
   allowedCapabilities: string[];
+  /**
+   * Schedulers besides the default one kernel pods may name in spec.schedulerName (e.g.
+   * kai-scheduler for KAI's GPU fractions). Another scheduler decides where GPUs go, outside the
+   * cluster's own accounting (KAI's fractions hold no extended resource), so it is the admin's call.
+   */
+  allowedSchedulerNames: string[];
 }
 
 export const RESTRICTED_KERNEL_POD_POLICY: KernelPodPolicy = {
   allowPrivileged: false, allowHostNamespaces: false, allowHostPath: false, allowRunAsRoot: false,
-  allowServiceAccountToken: false, allowedCapabilities: [],
+  allowServiceAccountToken: false, allowedCapabilities: [], allowedSchedulerNames: [],
 };
+
+/** The scheduler a pod gets when it names none. */
+export const DEFAULT_SCHEDULER = "default-scheduler";
 
 /** The policy from its JSON form (the chart's values as the operator hands them on); errors name the key. */
 export function parseKernelPodPolicy(json: string): KernelPodPolicy {
@@ -33,6 +42,11 @@ export function parseKernelPodPolicy(json: string): KernelPodPolicy {
         throw new Error("allowedCapabilities must be a list of capability names such as SYS_PTRACE");
       }
       policy.allowedCapabilities = value as string[];
+    } else if (key === "allowedSchedulerNames") {
+      if (!Array.isArray(value) || !value.every((c) => typeof c === "string" && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(c))) {
+        throw new Error("allowedSchedulerNames must be a list of scheduler names such as kai-scheduler");
+      }
+      policy.allowedSchedulerNames = value as string[];
     } else if (key in policy) {
       if (typeof value !== "boolean") throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
       (policy as unknown as Record<string, boolean>)[key] = value;
@@ -101,6 +115,9 @@ export function podPolicyViolations(pod: Pod, policy: KernelPodPolicy): string[]
   if (!policy.allowRunAsRoot) {
     if (spec.securityContext?.runAsNonRoot === false) out.push(`spec.securityContext.runAsNonRoot: false is ${needs("allowRunAsRoot")}`);
     if (spec.securityContext?.runAsUser === 0) out.push(`spec.securityContext.runAsUser: 0 is ${needs("allowRunAsRoot")}`);
+  }
+  if (spec.schedulerName && spec.schedulerName !== DEFAULT_SCHEDULER && !policy.allowedSchedulerNames.includes(spec.schedulerName)) {
+    out.push(`spec.schedulerName ${spec.schedulerName}: ${needs("allowedSchedulerNames")}`);
   }
   const lists = [["containers", spec.containers], ["initContainers", spec.initContainers ?? []], ["ephemeralContainers", spec.ephemeralContainers ?? []]] as const;
   for (const [list, containers] of lists) {

@@ -156,7 +156,7 @@ export function pendingWriteDelay(state: KernelWriteState, key: string, kernel: 
 function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date): KernelPlan {
   const { state } = deps;
   const ns = kernel.metadata!.namespace!;
-  const usage = plan.createPod ? podGpuUsage(plan.createPod) : pod ? podGpuUsage(pod) : {};
+  const usage = plan.createPod ? podGpuUsage(plan.createPod, deps.podOptions.claimTemplate) : pod ? podGpuUsage(pod, deps.podOptions.claimTemplate) : {};
   const policy = totalGpus(usage) > 0 ? kernelPolicy(deps, kernel, kernelSpec) : undefined;
   if (!policy || kernel.metadata?.deletionTimestamp || isTerminal(kernel.status?.phase)) {
     state.gpuQueue.delete(key);
@@ -244,7 +244,7 @@ function gpuHolders(deps: KernelReconcilerDeps, ns: string): GpuHolder[] {
     const name = pod.metadata!.name!;
     seen.add(`${ns}/${name}`);
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
-    const usage = podGpuUsage(pod);
+    const usage = podGpuUsage(pod, deps.podOptions.claimTemplate);
     if (totalGpus(usage) === 0) continue;
     const kernel = deps.cache.get<JupyterKernel>(KERNEL_GVK, ns, name);
     const kernelSpec = kernel?.spec.kernelSpec?.name ?? pod.metadata?.labels?.[LABELS.kernelSpec];
@@ -266,7 +266,7 @@ function unschedulableGpus(deps: KernelReconcilerDeps, ns: string): Map<string, 
     if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp) continue;
     const sched = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     if (sched?.status !== "False" || sched.reason !== "Unschedulable") continue;
-    for (const res of Object.keys(podGpuUsage(pod))) out.set(res, sched.message ?? "unschedulable");
+    for (const res of Object.keys(podGpuUsage(pod, deps.podOptions.claimTemplate))) out.set(res, sched.message ?? "unschedulable");
   }
   return out;
 }

@@ -4,7 +4,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Condition } from "@elastic-jupyter/api";
 import { setCondition, type ConditionStatus, type NewCondition } from "../runtime/apply.ts";
 import type { JupyterKernel, JupyterKernelStatus } from "@elastic-jupyter/api";
-import { podGpus } from "./gpus.ts";
+import { podGpuUsage, totalGpus, type ClaimTemplateLookup } from "./gpus.ts";
 
 export type KernelPhase = "Pending" | "Running" | "Succeeded" | "Failed";
 
@@ -49,8 +49,9 @@ export function pendingStatus(kernel: JupyterKernel, reason: string, message: st
   };
 }
 
-/** The kernel's status as its pod shows it. */
-export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string): JupyterKernelStatus {
+/** The kernel's status as its pod shows it (`claimTemplate` resolves its DRA claims for the GPU count). */
+export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string, claimTemplate?: ClaimTemplateLookup): JupyterKernelStatus {
+  const gpuUsage = podGpuUsage(pod, claimTemplate);
   const gen = kernel.metadata?.generation;
   const podStatus = pod.status ?? {};
   const scheduled = podStatus.conditions?.find((c) => c.type === "PodScheduled");
@@ -60,7 +61,8 @@ export function statusFromPod(kernel: JupyterKernel, pod: Pod, now: string): Jup
     observedGeneration: gen,
     podName: pod.metadata?.name,
     podUID: pod.metadata?.uid,
-    gpus: podGpus(pod),
+    gpus: totalGpus(gpuUsage),
+    gpuUsage,
     ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     ...(podStatus.podIP ? { podIP: podStatus.podIP } : {}),
     ...(podStatus.startTime ? { startTime: podStatus.startTime } : {}),

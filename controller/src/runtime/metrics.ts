@@ -13,9 +13,10 @@ export class Metrics {
   readonly leader: Gauge;
   /** Set by the kernel controller: kernels per status.phase. */
   readonly kernelsByPhase: Gauge<"phase">;
-  /** Set by the kernel controller: GPUs asked for by live kernel pods / held by pods on nodes. */
-  readonly gpusRequested: Gauge;
-  readonly gpusBound: Gauge;
+  /** Set by the kernel controller: GPUs asked for by live kernel pods / held by pods on nodes, by
+   *  namespace, kernelspec and resource (the GPU kind, keyed as ResourceQuota keys it). */
+  readonly gpusRequested: Gauge<"namespace" | "kernelspec" | "resource">;
+  readonly gpusBound: Gauge<"namespace" | "kernelspec" | "resource">;
   /** Set by the culler: kernels it ended, by kernelspec and reason (idle, orphaned). */
   readonly kernelsCulled: Counter<"kernelspec" | "reason">;
   /** Culling passes that could not list the gateway's kernels, by reason (the Culling condition's). */
@@ -55,8 +56,9 @@ export class Metrics {
     this.watchRestarts = new Counter({ name: "elastic_jupyter_watch_restarts_total", help: "Watches re-established after a failure, by kind and reason (error, stall, gone).", labelNames: ["kind", "reason"], registers });
     this.leader = new Gauge({ name: "elastic_jupyter_leader", help: "1 while this replica holds the leader lease (or runs without leader election).", registers });
     this.kernelsByPhase = new Gauge({ name: "elastic_jupyter_kernels", help: "JupyterKernels by status.phase.", labelNames: ["phase"], registers });
-    this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods.", registers });
-    this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node.", registers });
+    const gpuLabels = ["namespace", "kernelspec", "resource"] as const;
+    this.gpusRequested = new Gauge({ name: "elastic_jupyter_gpus_requested", help: "GPUs requested by live kernel pods, by namespace, kernelspec and resource (nvidia.com/gpu, a MIG profile, <class>.deviceclass.resource.k8s.io/devices...; KAI fractions count as parts of nvidia.com/gpu).", labelNames: gpuLabels, registers });
+    this.gpusBound = new Gauge({ name: "elastic_jupyter_gpus_bound", help: "GPUs held by kernel pods bound to a node, by namespace, kernelspec and resource.", labelNames: gpuLabels, registers });
     this.kernelsCulled = new Counter({ name: "elastic_jupyter_kernels_culled_total", help: "Kernels the sidecar ended, by kernelspec and reason: idle (shut down through the gateway after the kernelspec's cullIdleTimeout) or orphaned (unknown to the gateway for its orphanGracePeriod).", labelNames: ["kernelspec", "reason"], registers });
     this.cullingFailures = new Counter({ name: "elastic_jupyter_culling_failures_total", help: "Culling passes that could not list the gateway's kernels, by reason (GatewayUnreachable, GatewayUnauthorized, GatewayError, GatewayBadResponse).", labelNames: ["reason"], registers });
     this.idleGpus = new Gauge({ name: "elastic_jupyter_gpus_idle", help: "GPUs held by kernels the gateway reports idle (execution_state idle), by namespace and kernelspec, as of the last culling pass.", labelNames: ["namespace", "kernelspec"], registers });

@@ -76,6 +76,8 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
       [`${G}/jupytergateways`, { apiVersion: API, kind: "JupyterGateway" }, undefined],
       ["/pods", { apiVersion: "v1", kind: "Pod" }, "component=kernel"],
       ["/configmaps", { apiVersion: "v1", kind: "ConfigMap" }, "kubeflow.tkestack.io/kernelspec"],
+      // DRA claim templates, to count kernels' DRA GPUs (sidecar.ts watchClaimTemplates).
+      ["resource.k8s.io/resourceclaimtemplates", { apiVersion: "resource.k8s.io/v1", kind: "ResourceClaimTemplate" }, undefined],
     ];
     for (const [perm, gvk, labelSelector] of informers) {
       const listed = await as(`${perm}:list`, () => sa.list(gvk, { namespace: ns, ...(labelSelector ? { labelSelector } : {}) }));

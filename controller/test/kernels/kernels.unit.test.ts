@@ -79,7 +79,7 @@ describe("desiredKernelPod", () => {
     expect(r.error.message).to.equal("requested 8 nvidia.com/gpu, but kernelspec python-gpu allows at most 4 (set by spec.gpu.max)");
   });
 
-  it("keeps what the template says for scheduling: schedulerName, runtimeClass, priority, annotations, DRA claims", () => {
+  it("keeps what the template says for scheduling (schedulerName the policy allows, runtimeClass, priority, annotations, DRA claims); a KAI fraction tolerates the GPU taint", () => {
     const template = {
       metadata: { name: "kai", namespace: "team-a" },
       spec: { template: {
@@ -92,13 +92,21 @@ describe("desiredKernelPod", () => {
         },
       } },
     } as unknown as JupyterKernelTemplate;
-    const pod = podOf(desiredKernelPod(kernel(), kernelSpec(), template, opts));
+    const kai = { ...opts, policy: { ...RESTRICTED_KERNEL_POD_POLICY, allowedSchedulerNames: ["kai-scheduler"] } };
+    const result = desiredKernelPod(kernel(), kernelSpec(), template, kai);
+    const pod = podOf(result);
+    expect(result).to.deep.include({ gpus: 0.5, gpuUsage: { "nvidia.com/gpu": 0.5 } });
     expect(pod.metadata?.annotations).to.deep.equal({ "gpu-fraction": "0.5" });
     expect(pod.metadata?.labels).to.include({ team: "a", kernel_id: ID });
     expect(pod.spec).to.include({ schedulerName: "kai-scheduler", runtimeClassName: "nvidia", priorityClassName: "notebooks" });
     expect(pod.spec!.resourceClaims).to.deep.equal([{ name: "gpu", resourceClaimTemplateName: "single-gpu" }]);
     expect(pod.spec!.containers[0]!.resources?.claims).to.deep.equal([{ name: "gpu" }]);
-    expect(pod.spec!.tolerations, "no GPU count asked: no toleration added").to.equal(undefined);
+    expect(pod.spec!.tolerations, "half a GPU is a GPU: the GPU nodes' taint is tolerated").to.deep.equal([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    const refused = desiredKernelPod(kernel(), kernelSpec(), template, opts);
+    expect(refused).to.have.nested.property("error.message").that.contains("spec.schedulerName kai-scheduler").and.contains("kernelPodPolicy.allowedSchedulerNames");
+    const noScheduler = structuredClone(template);
+    noScheduler.spec!.template!.spec!.schedulerName = "default-scheduler";
+    expect(podOf(desiredKernelPod(kernel(), kernelSpec(), noScheduler, opts)).spec!.schedulerName, "the default scheduler needs no permission").to.equal("default-scheduler");
   });
 
   it("uses the kernel's inline template and an image override its kernelspec allows, and lets the kernel's env win", () => {
@@ -152,7 +160,8 @@ describe("kernelspecs without templates (a platform team's values)", () => {
     const pod = podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" } }), spec, undefined, opts));
     const c = pod.spec!.containers[0]!;
     expect(c.resources).to.deep.equal({ requests: { cpu: "1" }, limits: { memory: "8Gi", "nvidia.com/mig-1g.10gb": "1" } });
-    expect(pod.spec!.tolerations).to.deep.equal([{ key: "nvidia.com/mig-1g.10gb", operator: "Exists", effect: "NoSchedule" }]);
+    // The resource's own taint (ExtendedResourceToleration) and the GPU operator's nvidia.com/gpu one.
+    expect(pod.spec!.tolerations).to.deep.equal([{ key: "nvidia.com/mig-1g.10gb", operator: "Exists", effect: "NoSchedule" }, { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
     // And gpu.max lets users ask for more of that resource at launch.
     const more = kernelSpec({ resources: { limits: { "nvidia.com/gpu": "1" } }, gpu: { max: 2 } });
     expect(podOf(desiredKernelPod(kernel({ kernelSpec: { name: "python-gpu" }, gpus: 2 }), more, undefined, opts)).spec!.containers[0]!.resources!.limits).to.deep.equal({ "nvidia.com/gpu": "2" });

@@ -9,7 +9,7 @@ describe("parseConfig", () => {
       leaderElect: true, leaseName: "elastic-jupyter-operator", leaseNamespace: "default", identity: "pod-1",
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, logLevel: "info", concurrency: 4,
       gateway: "", gatewayUrl: "", gatewayToken: "", kernelsDir: "", bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap",
-      kernelPodPolicy: { allowPrivileged: false, allowHostNamespaces: false, allowHostPath: false, allowRunAsRoot: false, allowServiceAccountToken: false, allowedCapabilities: [] },
+      kernelPodPolicy: { allowPrivileged: false, allowHostNamespaces: false, allowHostPath: false, allowRunAsRoot: false, allowServiceAccountToken: false, allowedCapabilities: [], allowedSchedulerNames: [] },
     });
   });
 
@@ -37,6 +37,8 @@ describe("parseConfig", () => {
     expect(() => parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowPrivilged":true}'], {})).to.throw(ConfigError, /--kernel-pod-policy \(env EJ_KERNEL_POD_POLICY\): unknown key allowPrivilged/);
     expect(() => parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowPrivileged":"yes"}'], {})).to.throw(ConfigError, /allowPrivileged must be true or false/);
     expect(() => parseConfig(["--role=sidecar", "--kernel-pod-policy=nope"], {})).to.throw(ConfigError, /not JSON/);
+    expect(parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowedSchedulerNames":["kai-scheduler"]}'], {}).kernelPodPolicy.allowedSchedulerNames).to.deep.equal(["kai-scheduler"]);
+    expect(() => parseConfig(["--role=sidecar", '--kernel-pod-policy={"allowedSchedulerNames":"kai-scheduler"}'], {})).to.throw(ConfigError, /allowedSchedulerNames must be a list of scheduler names/);
   });
 
   it("defaults leader election on for the operator and off for the sidecar", () => {

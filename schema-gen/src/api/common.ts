@@ -10,8 +10,28 @@
 //   @validations [{rule, message, fieldPath?}]   x-kubernetes-validations (CEL), in JSON5
 //   @preserveUnknownFields x-kubernetes-preserve-unknown-fields (only where truly free-form)
 //   @intOrString           x-kubernetes-int-or-string
-import type { EnvVar, PodSpec, PodTemplateSpec } from "kubernetes-types/core/v1.js";
+import type { EnvVar, PodSpec as CorePodSpec } from "kubernetes-types/core/v1.js";
 import type { Condition as MetaCondition, ObjectMeta } from "kubernetes-types/meta/v1.js";
+
+/**
+ * A pod's resource claim (DRA) as API servers serve it since Kubernetes 1.31: the claim or the
+ * claim template is named directly. kubernetes-types 1.30 still has the alpha `source` object,
+ * which no API server of a supported version accepts.
+ */
+export interface PodResourceClaim {
+  /** The claim's name within the pod; containers use it in `resources.claims`. */
+  name: string;
+  /** An existing ResourceClaim in the pod's namespace. */
+  resourceClaimName?: string;
+  /** A ResourceClaimTemplate in the pod's namespace; a ResourceClaim is made from it for the pod. */
+  resourceClaimTemplateName?: string;
+}
+
+/** core/v1 PodSpec with the resource claims of current API servers. */
+export interface PodSpec extends Omit<CorePodSpec, "resourceClaims"> {
+  /** DRA claims the pod's containers use. */
+  resourceClaims?: PodResourceClaim[];
+}
 
 /**
  * A whole number.
@@ -117,7 +137,7 @@ export interface PodTemplate {
    * The pod spec.
    * @coreType core/v1.PodSpec
    */
-  spec?: PodTemplateSpec["spec"];
+  spec?: PodSpec;
 }
 
 /** Like PodTemplate, but every part of the pod spec is optional: it is merged over what the controller generates. */

@@ -95,11 +95,18 @@ export interface JupyterKernelStatus extends CommonStatus {
   /** IP address of the kernel's pod. */
   podIP?: string;
   /**
-   * GPUs (of the kernelspec's resource) the pod requests.
-   * @asType integer
+   * GPUs the pod holds, all kinds together: whole GPUs, MIG slices, shared GPUs, DRA GPU devices,
+   * and KAI fractions of one (so it may be fractional); `gpuUsage` has them by kind.
    * @minimum 0
    */
   gpus?: number;
+  /**
+   * The pod's GPUs by kind, keyed as ResourceQuota keys them: an extended resource
+   * (`nvidia.com/gpu`, `nvidia.com/mig-1g.10gb`, `nvidia.com/gpu.shared`...) or DRA devices of a
+   * device class (`gpu.nvidia.com.deviceclass.resource.k8s.io/devices`). A KAI `gpu-fraction`
+   * counts as that part of one `nvidia.com/gpu`. See docs/gpus.md.
+   */
+  gpuUsage?: { [resource: string]: number };
   /**
    * While the kernel waits for GPUs (reason `Queued`): its place in its namespace's GPU queue, 1 first.
    * @asType integer

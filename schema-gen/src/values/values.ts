@@ -444,6 +444,11 @@ export interface KernelPodPolicyValues {
    * @maxItems 64
    */
   allowedCapabilities: Capability[];
+  /**
+   * Schedulers other than the default one that kernel pods may name in `spec.schedulerName`, e.g. `kai-scheduler` for KAI's fractional GPUs (docs/gpus.md). Another scheduler places GPUs outside the cluster's own accounting, so kernel templates may use one only when the cluster admin lists it here. Empty: the default scheduler only.
+   * @maxItems 16
+   */
+  allowedSchedulerNames: SchedulerName[];
 }
 
 /**
@@ -452,6 +457,13 @@ export interface KernelPodPolicyValues {
  * @maxLength 64
  */
 export type Capability = string;
+
+/**
+ * A scheduler's name (a pod's `spec.schedulerName`).
+ * @pattern ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$
+ * @maxLength 253
+ */
+export type SchedulerName = string;
 
 /** Values of the elastic-jupyter-operator chart: the CRDs and the operator, installed once per cluster. */
 export interface OperatorChartValues {
