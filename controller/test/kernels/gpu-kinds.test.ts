@@ -181,4 +181,29 @@ describe("sidecar: kernels of every GPU kind on the fake GPU nodes (MIG, HAMi, t
     const st = (await getJson(["-n", ns, "get", "jupyterkernel", names.dra!])).status;
     expect(st).to.deep.include({ phase: "Running", gpus: 1, gpuUsage: { [DRA_KEY]: 1 } });
   });
+
+  it("the GPU policy counts each kind: a second MIG slice, DRA device or half GPU over its kernelspec's limit waits in the queue, naming the kind", async () => {
+    const cases: Array<[string, object, string, string]> = [
+      ["python-mig-capped", { resources: { limits: { "nvidia.com/mig-1g.10gb": "1" } }, gpuPolicy: { maxPerNamespace: { "nvidia.com/mig-1g.10gb": 1 } } }, "nvidia.com/mig-1g.10gb", "gpuPolicy.maxPerNamespace"],
+      ["python-dra-capped", { template: { name: "dra-gpu" }, gpuPolicy: { maxPerNamespace: { [DRA_KEY]: 1 } } }, DRA_KEY, "gpuPolicy.maxPerNamespace"],
+      ["python-kai-capped", { template: { name: "kai-half" }, gpuPolicy: { maxPerUser: { "nvidia.com/gpu": 0.5 } } }, "nvidia.com/gpu", "gpuPolicy.maxPerUser"],
+    ];
+    for (const [spec, body] of cases) await kernelspec(spec, body);
+    const kernel = async (spec: string, n: number) => {
+      const name = `${spec}-${n}`;
+      await apply({ apiVersion: API, kind: "JupyterKernel", metadata: { name }, spec: { kernelId: uuid(), kernelSpec: { name: spec }, username: "alice" } });
+      return name;
+    };
+    const status = async (name: string) => (await getJson(["-n", ns, "get", "jupyterkernel", name])).status ?? {};
+    for (const [spec, , resource, limit] of cases) {
+      const first = await kernel(spec, 1);
+      await waitFor(`${first} Running`, async () => (await status(first)).phase === "Running", 30_000);
+      const second = await kernel(spec, 2);
+      const queued = await waitFor(`${second} queued`, async () => { const st = await status(second); return st.reason === "Queued" ? st : undefined; }, 15_000);
+      expect(queued.message, spec).to.include(`${resource} JupyterKernelSpec ${spec} allows`);
+      expect(queued.message, spec).to.include(`(${limit})`);
+      expect((await getJson(["-n", ns, "get", "pods", "--field-selector", `metadata.name=${second}`])).items, `${spec}: no pod while queued`).to.deep.equal([]);
+    }
+  });
 });
+
