@@ -165,9 +165,14 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 // ---- the controller under test -------------------------------------------------------------
 
 interface ProcSample { rssMiB: number; hwmMiB: number; cpuS: number }
-/** The controller's V8 heap in use, from its own metrics (prom-client's default metrics). */
-async function heapMiB(): Promise<number> {
-  return ((await controllerMetrics()).get("nodejs_heap_size_used_bytes") ?? NaN) / 1048576;
+/** The controller's V8 heap in use, from its own metrics (prom-client's default metrics); also
+ *  where the rest of its memory is (heap committed, external), kept in `memory` by load. */
+const memory: Record<string, { heapUsedMiB: number; heapCommittedMiB: number; externalMiB: number }> = {};
+async function heapMiB(load?: string): Promise<number> {
+  const m = await controllerMetrics();
+  const mib = (k: string): number => Math.round(((m.get(k) ?? NaN) / 1048576) * 10) / 10;
+  if (load) memory[load] = { heapUsedMiB: mib("nodejs_heap_size_used_bytes"), heapCommittedMiB: mib("nodejs_heap_size_total_bytes"), externalMiB: mib("nodejs_external_memory_bytes") };
+  return (m.get("nodejs_heap_size_used_bytes") ?? NaN) / 1048576;
 }
 function sample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -304,7 +309,7 @@ try {
   await sleep(3000);
   const pid = sidecar!.process.pid!;
   const idle = sample(pid);
-  const heap: Record<string, number> = { idle: await heapMiB() };
+  const heap: Record<string, number> = { idle: await heapMiB("idle") };
 
   log(`kernels: ${RATE_COUNT} at ${RATE}/s`);
   let live300 = 0;
@@ -312,7 +317,7 @@ try {
     const r = rateLoad("kernels");
     await sleep((RATE_COUNT / RATE) * 1000 + 1000);
     live300 = sample(pid).rssMiB;
-    heap.live300 = await heapMiB();
+    heap.live300 = await heapMiB("live300");
     return r;
   })();
 
@@ -321,7 +326,7 @@ try {
   const c0 = sample(pid);
   const k0 = await apiserverRequests("jupyterkernels"), p0 = await apiserverRequests("pods"), m0 = await controllerMetrics();
   let live2000 = 0;
-  const kernelBurst = await burstLoad("kernels", BURST, "burst", async () => { await sleep(3000); live2000 = sample(pid).rssMiB; heap.live2000 = await heapMiB(); });
+  const kernelBurst = await burstLoad("kernels", BURST, "burst", async () => { await sleep(3000); live2000 = sample(pid).rssMiB; heap.live2000 = await heapMiB("live2000"); });
   // Pods are gone; the kernels' deletion has finished when the controller's cache has none left.
   const c1 = sample(pid);
   const kernelBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
@@ -343,7 +348,7 @@ try {
   const kernelLive = await burstLoad("kernels", LIVE, "live", async () => {
     await sleep(3000);
     live5000 = sample(pid).rssMiB;
-    heap.live5000 = await heapMiB();
+    heap.live5000 = await heapMiB("live5000");
     // Steady state: nothing changes for 20 s; the controller should send nothing but watches.
     const s0 = sumBy(await controllerMetrics(), "elastic_jupyter_api_requests_total", {}, ["verb", "resource"]);
     await sleep(20_000);
@@ -361,6 +366,7 @@ try {
     live: { count: LIVE, kernels: kernelLive, reconcileErrors: (e1.get("") ?? 0) - (e0.get("") ?? 0), podsLeft: leftPods, steady },
     controllerRssMiB: { idle: idle.rssMiB, live300, live2000, live5000, peak: peak.hwmMiB },
     controllerHeapUsedMiB: heap,
+    controllerMemoryMiB: memory,
     controllerNodeOptions: args["node-options"],
   });
 } finally {
@@ -399,6 +405,7 @@ function formatTable(r: Record<string, any>): string {
     [`${r.live.count} live: reconcile errors / pods left`, "—", `${r.live.reconcileErrors} / ${r.live.podsLeft}`, "", "0 / 0"],
     ["controller RSS idle / 300 / 2,000 / 5,000 live", "—", `${r.controllerRssMiB.idle.toFixed(0)} / ${r.controllerRssMiB.live300.toFixed(0)} / ${r.controllerRssMiB.live2000.toFixed(0)} / ${r.controllerRssMiB.live5000.toFixed(0)} MiB`, "", "2,000 ≤ 79 MiB (83 MB); 5,000 ≤ 150 MiB"],
     ["controller V8 heap in use, idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => (r.controllerHeapUsedMiB[k] ?? NaN).toFixed(0)).join(" / ") + " MiB", "", ""],
+    ["controller V8 heap committed / external, idle / 2,000 live", "—", ["idle", "live2000"].map((k) => r.controllerMemoryMiB?.[k] ? `${r.controllerMemoryMiB[k].heapCommittedMiB.toFixed(0)} / ${r.controllerMemoryMiB[k].externalMiB.toFixed(0)}` : "—").join(", ") + " MiB", "", ""],
   ];
   const req = r.burst.requestsPerKernel;
   const fmt = (o: Record<string, number>): string => Object.entries(o).sort().map(([k, v]) => `${k}: ${v}`).join(", ") || "none";

@@ -20,8 +20,8 @@ describe("sidecar: GPU policy and the fair GPU queue (controller as a real proce
   let controller: ControllerProcess;
 
   const apply = (obj: object) => kubectlOk(["-n", ns, "apply", "--server-side", "--field-manager=test", "--force-conflicts", "-f", "-"], JSON.stringify(obj));
-  const kernelspec = (name: string, gpuPolicy: object, gpu: object = { count: 1, max: 4 }) =>
-    apply({ apiVersion: API, kind: "JupyterKernelSpec", metadata: { name }, spec: { language: "Python", displayName: name, image: "registry.example/pytorch:2", gpu, gpuPolicy } });
+  const kernelspec = (name: string, gpuPolicy: object, gpu: object = { count: 1, max: 4 }, more: object = {}) =>
+    apply({ apiVersion: API, kind: "JupyterKernelSpec", metadata: { name }, spec: { language: "Python", displayName: name, image: "registry.example/pytorch:2", gpu, gpuPolicy, ...more } });
   const kernel = async (name: string, spec: string, user: string, more: object = {}) => {
     await apply({ apiVersion: API, kind: "JupyterKernel", metadata: { name, labels: { "kubeflow.tkestack.io/gateway": "gw" } }, spec: { kernelId: randomUUID(), kernelSpec: { name: spec }, username: user, ...more } });
     await new Promise((r) => setTimeout(r, 20)); // distinct creation order for the queue
@@ -122,9 +122,11 @@ describe("sidecar: GPU policy and the fair GPU queue (controller as a real proce
   });
 
   it("a full cluster queues GPU kernels behind the one waiting for a node, instead of failing them", async () => {
-    // No namespace limit now; the test cluster's two GPU nodes have 4 GPUs each.
+    // No namespace limit now; the test cluster's two GPU nodes have 4 GPUs each. Only those: other
+    // tests may add GPU-kind nodes (a HAMi node offers 40 nvidia.com/gpu), and the plain GPU nodes
+    // alone carry the GPU operator's gpu.count label.
     await apply({ apiVersion: API, kind: "JupyterGateway", metadata: { name: "gw" }, spec: { launchTimeout: 300, gpuPolicy: { queueTimeout: 120 } } });
-    await kernelspec("whole-node", {}, { count: 4, max: 4 });
+    await kernelspec("whole-node", {}, { count: 4, max: 4 }, { nodeSelector: { "nvidia.com/gpu.count": "4" } });
     await kernel("f-1", "whole-node", "alice");
     await kernel("f-2", "whole-node", "bob");
     await until("f-1", "Running", (s) => s.phase === "Running");
