@@ -58,7 +58,7 @@ Pick "Python (JupyterKernel pod)" (or "Python with 1 GPU") as the kernel, run a 
   eval "$(ci/cluster env)"
   kubectl get jupyterkernels,pods -n ${ns} -o wide
   kubectl get jupytergateway ${NAMES.gateway} -n ${ns} -o yaml
-Idle kernels are culled after ${values["cull-idle-timeout"]} s, GPU kernels after ${values["gpu-cull-idle-timeout"]} s (their JupyterKernelSpec's cullIdleTimeout). Logs: ${values["state-dir"]} (operator.log, kubelet/).
+Idle kernels are culled after ${values["cull-idle-timeout"]} s, GPU kernels after ${values["gpu-cull-idle-timeout"]} s (their JupyterKernelSpec's cullIdleTimeout). Logs: ${values["state-dir"]}/kubelet (kubelet.log; each container's under pods/). The operator log: ${env.operatorLog}
 This machine only: pod IPs are 127.0.0.N loopback addresses (see README, "what is simulated").
 
 Ctrl-C stops the demo (ci/demo --down also stops the cluster).`);

@@ -240,7 +240,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     const valuesFile = join(o.stateDir, "operator-values.json");
     writeFileSync(valuesFile, JSON.stringify(operatorValues(o, image, gwImage), null, 2));
     const manifest = execFileSync(helmBin(), ["template", release, join(repoRoot, "charts/elastic-jupyter-operator"), "--namespace", o.namespace,
-      "--kube-version", readFileSync(join(repoRoot, "ci/versions.env"), "utf8").match(/^KUBERNETES_VERSION=v(\S+)/m)![1]!, "-f", valuesFile], { encoding: "utf8", maxBuffer: 64 << 20 });
+      "--kube-version", readFileSync(join(repoRoot, "ci/versions.env"), "utf8").match(/^KUBERNETES_VERSION=v(\S+)/m)![1]!, "-f", valuesFile], { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
     const manifestFile = join(o.stateDir, "operator-manifest.yaml");
     writeFileSync(manifestFile, manifest);
     await kubectl(["apply", "--server-side", "--field-manager=e2e", "-n", o.namespace, "-f", manifestFile]);
