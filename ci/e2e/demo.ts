@@ -27,6 +27,16 @@ const number = (flag: string, v: string | undefined): number => {
 if (!values.kubeconfig) { console.error("demo: --kubeconfig (or KUBECONFIG) is required: start the cluster with ci/cluster up"); process.exit(2); }
 mkdirSync(values["state-dir"]!, { recursive: true });
 
+// A signal while the environment starts (the process kubelet and its pods are already running)
+// is remembered and honoured once startE2E returns, so nothing is left behind.
+let signalledDuringStart: string | undefined;
+const early = (signal: NodeJS.Signals) => () => {
+  if (!signalledDuringStart) console.log(`\n${signal}: stopping once the environment has started...`);
+  signalledDuringStart ??= signal;
+};
+process.on("SIGINT", early("SIGINT"));
+process.on("SIGTERM", early("SIGTERM"));
+
 const env = await startE2E({
   kubeconfig: values.kubeconfig, namespace: values.namespace!, nodeName: values.node!, stateDir: values["state-dir"]!,
   gpus: number("gpus", values.gpus), cullIdleTimeout: number("cull-idle-timeout", values["cull-idle-timeout"]), cullInterval: 30,
@@ -43,8 +53,10 @@ const stop = async (signal: string): Promise<void> => {
   console.log("stopped.");
   process.exit(0);
 };
+process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
+if (signalledDuringStart) await stop(signalledDuringStart);
 
 const ns = env.namespace;
 console.log(`
@@ -58,7 +70,7 @@ Pick "Python (JupyterKernel pod)" (or "Python with 1 GPU") as the kernel, run a 
   eval "$(ci/cluster env)"
   kubectl get jupyterkernels,pods -n ${ns} -o wide
   kubectl get jupytergateway ${NAMES.gateway} -n ${ns} -o yaml
-Idle kernels are culled after ${values["cull-idle-timeout"]} s, GPU kernels after ${values["gpu-cull-idle-timeout"]} s (their JupyterKernelSpec's cullIdleTimeout). Logs: ${values["state-dir"]} (operator.log, kubelet/).
+Idle kernels are culled after ${values["cull-idle-timeout"]} s, GPU kernels after ${values["gpu-cull-idle-timeout"]} s (their JupyterKernelSpec's cullIdleTimeout). Logs: ${values["state-dir"]}/kubelet (kubelet.log; each container's under pods/). The operator log: ${env.operatorLog}
 This machine only: pod IPs are 127.0.0.N loopback addresses (see README, "what is simulated").
 
 Ctrl-C stops the demo (ci/demo --down also stops the cluster).`);

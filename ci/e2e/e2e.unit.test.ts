@@ -15,8 +15,8 @@ import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-
 import { percentile } from "./latency.ts";
 import { NAMES, e2eResources, repoRoot } from "./setup.ts";
 
-/** A minimal OCI layout with the controller image's config (no layers: nothing is unpacked here). */
-function fakeControllerLayout(): { layout: string; digest: string } {
+/** A minimal OCI layout with one of our images' config (no layers: nothing is unpacked here). */
+function fakeLayout(configFile: string): { layout: string; digest: string } {
   const layout = mkdtempSync(join(tmpdir(), "oci-"));
   mkdirSync(join(layout, "blobs/sha256"), { recursive: true });
   const put = (obj: unknown): string => {
@@ -25,23 +25,34 @@ function fakeControllerLayout(): { layout: string; digest: string } {
     writeFileSync(join(layout, "blobs/sha256", hex), text);
     return `sha256:${hex}`;
   };
-  const config = JSON.parse(readFileSync(join(repoRoot, "ci/image/controller-config.json"), "utf8"));
+  const config = JSON.parse(readFileSync(join(repoRoot, "ci/image", configFile), "utf8"));
   const configDigest = put({ architecture: "amd64", os: "linux", config });
   const digest = put({ schemaVersion: 2, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest }, layers: [] });
   writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest }] }));
   return { layout, digest };
 }
-const controller = fakeControllerLayout();
-const runtimes = { repoRoot, gatewayVenv: "/venv/gw", notebookVenv: "/venv/nb", stateDir: "/state", controllerLayout: controller.layout };
+const controller = fakeLayout("controller-config.json");
+const gateway = fakeLayout("gateway-config.json");
+const runtimes = { repoRoot, gatewayVenv: "/venv/gw", notebookVenv: "/venv/nb", stateDir: "/state", controllerLayout: controller.layout, gatewayLayout: gateway.layout };
 const map = parseImageMap(e2eImageMap(runtimes), "e2e image map");
 const run = (image: string, c: { command?: string[]; args?: string[] } = {}) =>
   processFor(map, { name: "c", image, ...c }, {}, { PATH: "/usr/bin", POD_IP: "127.0.0.9" });
 
 describe("e2e image map", () => {
-  it("runs the operator's default gateway image with the entrypoint stand-in and the gateway venv, as user jovyan", () => {
-    expect(E2E_IMAGES.gateway).to.equal(DEFAULT_GATEWAY_IMAGE);
+  it("runs the operator's default gateway image (ours) from the gateway image's layout: its entrypoint, as jovyan", () => {
+    expect(DEFAULT_GATEWAY_IMAGE).to.match(/^ghcr\.io\/elastic-jupyter\/enterprise-gateway:/);
     const p = run(DEFAULT_GATEWAY_IMAGE);
+    expect(p.argv).to.deep.equal(["/usr/local/bin/start-enterprise-gateway"]);
+    expect(p.image?.digest).to.equal(gateway.digest);
+    expect(p.workingDir).to.equal("/home/jovyan");
+    expect(p.imageEnv).to.include({ PYTHONPATH: "/opt/elastic-jupyter/gateway" });
+    expect(run(`${DEFAULT_GATEWAY_IMAGE}@${gateway.digest}`).image?.digest).to.equal(gateway.digest);
+  });
+
+  it("runs the stock gateway image with the entrypoint stand-in and the gateway venv, as user jovyan", () => {
+    const p = run(E2E_IMAGES.stockGateway);
     expect(p.argv).to.deep.equal([join(repoRoot, "ci/e2e/images/start-enterprise-gateway.sh")]);
+    expect(p.image).to.equal(undefined);
     expect(p.imageEnv).to.include({ PATH: "/venv/gw/bin:/usr/bin", USER: "jovyan" });
   });
 

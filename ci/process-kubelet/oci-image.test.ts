@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseImageMap, processFor } from "./image-map.ts";
 import { readOciImage, unpackImage } from "./oci-image.ts";
-import { controllerImage } from "../image/controller-image.ts";
+import { controllerImage } from "../image/images.ts";
 import { findTools, Sandbox } from "./sandbox.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");

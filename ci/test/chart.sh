@@ -2,6 +2,10 @@
 # The charts' CI: for Helm 3 and Helm 4, `ct lint` and `ct install --upgrade` (every ci/*-values.yaml,
 # which link to examples/values, is installed, helm-tested, upgraded in place and uninstalled)
 # against the local control plane, then `helm package`. Prints "N passed, N failed" for ci/run-tests.
+# ct installs name our two images by the digests ci/image/build-image.sh built (cached) for this
+# checkout: the operator, the sidecar and helm-test pods the controller image, the gateway the
+# gateway image. The cluster's nodes are kwok fakes, which run no image: on them this checks that
+# the pinned references render and are admitted, and the e2e suite runs the images themselves.
 #
 # ct diffs against origin/main. On a clone with that branch (CI) it runs in place; in a repository
 # without it (a local one with no remote) it runs in a scratch clone whose origin is this
@@ -48,7 +52,16 @@ fi
 cd "$work"
 base="$(git merge-base origin/main HEAD)"
 
-charts_arg="$(IFS=,; echo "${CHARTS[*]}")"
+# The images by digest, per chart (each chart's values schema is closed: its own keys only). The
+# operator chart goes first: the team chart's resources need the CRDs it installs and keeps.
+controller_digest=$(cat "$("$CI_DIR/image/build-image.sh" controller)/digest")
+gateway_digest=$(cat "$("$CI_DIR/image/build-image.sh" gateway)/digest")
+declare -A IMAGE_ARGS=(
+  [charts/elastic-jupyter-operator]="--set operator.image.digest=$controller_digest --set defaults.gatewayImage.digest=$gateway_digest"
+  [charts/elastic-jupyter]="--set controllerImage.digest=$controller_digest --set gateway.image.digest=$gateway_digest"
+)
+log "ct install pins controller $controller_digest, gateway $gateway_digest"
+
 for h in "${HELMS[@]}"; do
   helm_bin="$("${h}_bin")"
   [[ -x "$helm_bin" ]] || { log "missing $helm_bin: run ci/build-tools.sh"; exit 1; }
@@ -59,8 +72,12 @@ for h in "${HELMS[@]}"; do
     step "$h: ct lint $chart (check-version-increment=$cvi)" \
       env PATH="$(dirname "$helm_bin"):$PATH" ct lint --config ci/ct.yaml --charts "$chart" --check-version-increment="$cvi"
   done
-  step "$h: ct install --upgrade $charts_arg" \
-    env PATH="$(dirname "$helm_bin"):$PATH" ct install --config ci/ct.yaml --charts "$charts_arg" --upgrade
+  for chart in "${CHARTS[@]}"; do
+    # --helm-extra-set-args replaces ci/ct.yaml's, so it repeats --take-ownership.
+    step "$h: ct install --upgrade $chart (images by digest)" \
+      env PATH="$(dirname "$helm_bin"):$PATH" ct install --config ci/ct.yaml --charts "$chart" --upgrade \
+        --helm-extra-set-args "--take-ownership ${IMAGE_ARGS[$chart]}"
+  done
 done
 
 mkdir -p "$DIST"

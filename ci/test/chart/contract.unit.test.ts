@@ -105,6 +105,6 @@ describe("operator chart <-> controller contract", function () {
     const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
     expect(c.image).to.equal(`mirror.example.com/elastic-jupyter/controller:0.1.0@${digest}`);
     expect(env[OPERATOR_ENV.sidecarImage]).to.equal(c.image);
-    expect(env[OPERATOR_ENV.gatewayImage]).to.equal("mirror.example.com/elyra/enterprise-gateway:3.3.0");
+    expect(env[OPERATOR_ENV.gatewayImage]).to.equal("mirror.example.com/elastic-jupyter/enterprise-gateway:0.1.0");
   });
 });

@@ -153,7 +153,7 @@ describe("chart install on the real API server", function () {
             }
             if (registry) {
               const digest = values.gateway?.image?.digest;
-              expect(gw.spec.image).to.match(new RegExp(`^${registry}/elyra/enterprise-gateway:3\\.3\\.0${digest ? `@${digest}` : ""}$`));
+              expect(gw.spec.image).to.match(new RegExp(`^${registry}/elastic-jupyter/enterprise-gateway:0\\.1\\.0${digest ? `@${digest}` : ""}$`));
               for (const ks of specs.items) expect(ks.spec.image, `kernelspec ${ks.metadata.name}`).to.match(new RegExp(`^${registry}/`));
             }
             const policies = await getJson(["get", "networkpolicies", "-n", ns]);

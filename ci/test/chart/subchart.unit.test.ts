@@ -32,7 +32,7 @@ describe("team chart as a subchart", function () {
       const parent = parentChart(bin);
       const objs = objects(await template(bin, parent, "ml"));
       const gw = objs.find((o) => o.kind === "JupyterGateway");
-      expect(gw.spec.image).to.match(/^mirror\.example\.com\/elyra\/enterprise-gateway:/);
+      expect(gw.spec.image).to.match(/^mirror\.example\.com\/elastic-jupyter\/enterprise-gateway:/);
       const nb = objs.find((o) => o.kind === "JupyterNotebook" && o.metadata.name === "nb");
       expect(nb.spec.template.spec.imagePullSecrets).to.deep.equal([{ name: "platform-pull" }]);
       for (const ks of objs.filter((o) => o.kind === "JupyterKernelSpec")) {

@@ -50,26 +50,42 @@ describe("end to end: notebook server -> Enterprise Gateway -> JupyterKernel -> 
     expect((gwErr as HttpError).status).to.equal(401);
   });
 
-  it("the sidecar runs from the controller image the operator names by digest: /proc/<pid>/root is the image's root, not the checkout", async () => {
-    const gwPod = JSON.parse(await env.kubectl(["get", "pods", "-n", env.namespace, "-o", "json"])).items
-      .find((p: any) => p.spec.containers.some((c: any) => c.name === "sidecar") && !p.metadata.deletionTimestamp);
-    expect(gwPod.spec.containers.find((c: any) => c.name === "sidecar").image).to.equal(env.controllerImage.ref);
-    expect(env.controllerImage.ref).to.match(/^ghcr\.io\/elastic-jupyter\/controller:[^@]+@sha256:[0-9a-f]{64}$/);
-    // The kubelet logs each image container's root once it has exec'd.
+  it("the operator, the sidecar and the gateway run from the images by digest: /proc/<pid>/root is the image's root, not the checkout", async () => {
+    const pods = JSON.parse(await env.kubectl(["get", "pods", "-n", env.namespace, "-o", "json"])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    const podWith = (container: string): any => pods.find((p: any) => p.spec.containers.some((c: any) => c.name === container));
     const lines = readFileSync(env.kubelet.logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    const started = lines.filter((l) => l.msg === "container started" && l.container === "sidecar" && l.imageDigest === env.controllerImage.digest).pop();
-    expect(started, "the kubelet started the sidecar from the image").to.not.equal(undefined);
-    // The image's USER (65532) unless the pod's securityContext says otherwise, as a runtime does.
-    const sidecar = gwPod.spec.containers.find((c: any) => c.name === "sidecar");
-    expect(started.runAsUser).to.equal(sidecar.securityContext?.runAsUser ?? gwPod.spec.securityContext?.runAsUser ?? 65532);
-    const root = lines.find((l) => l.msg === "container runs in its image root" && l.pid === started.pid);
-    expect(root, "the kubelet logged the sidecar's root").to.not.equal(undefined);
-    expect(root.exe).to.match(/\/nodejs\/bin\/node$/);
-    const procRoot = `/proc/${started.pid}/root`;
-    expect(existsSync(join(procRoot, "app/controller/dist/main.js"))).to.equal(true);
-    expect(existsSync(join(procRoot, repoRoot, "package.json")), "the checkout is not in its root").to.equal(false);
-    expect(existsSync(join(procRoot, "bin/sh")), "no shell in the image").to.equal(false);
-    console.log(`      sidecar pid ${started.pid}: /proc/${started.pid}/root -> ${root.procRoot} (image ${env.controllerImage.digest}); its root holds: ${root.rootEntries}`);
+    const cases = [
+      { container: "operator", image: env.controllerImage, exe: /\/nodejs\/bin\/node$/, file: "app/controller/dist/main.js", user: 65532 },
+      { container: "sidecar", image: env.controllerImage, exe: /\/nodejs\/bin\/node$/, file: "app/controller/dist/main.js", user: 65532 },
+      { container: "gateway", image: env.gatewayImage, exe: /\/usr\/bin\/python3\.11$/, file: "usr/local/bin/start-enterprise-gateway", user: 1000 },
+    ];
+    expect(env.gatewayImage.ref).to.match(/^ghcr\.io\/elastic-jupyter\/enterprise-gateway:[^@]+@sha256:[0-9a-f]{64}$/);
+    expect(env.controllerImage.ref).to.match(/^ghcr\.io\/elastic-jupyter\/controller:[^@]+@sha256:[0-9a-f]{64}$/);
+    for (const c of cases) {
+      const pod = podWith(c.container);
+      expect(pod, `a running pod with a ${c.container} container`).to.not.equal(undefined);
+      const spec = pod.spec.containers.find((x: any) => x.name === c.container);
+      // The operator chart and the operator name each image by digest: what a team pins.
+      expect(spec.image, c.container).to.equal(c.image.ref);
+      const started = lines.filter((l) => l.msg === "container started" && l.container === c.container && l.pod === `${env.namespace}/${pod.metadata.name}`).pop();
+      expect(started, `the kubelet started ${c.container}`).to.not.equal(undefined);
+      expect(started.imageDigest, `${c.container} from the image's layout`).to.equal(c.image.digest);
+      // The image's USER unless the pod's securityContext says otherwise, as a runtime does.
+      expect(started.runAsUser, c.container).to.equal(spec.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser ?? c.user);
+      expect(started.runAsUser, `${c.container} is not root`).to.not.equal(0);
+      const root = lines.find((l) => l.msg === "container runs in its image root" && l.pid === started.pid);
+      expect(root, `the kubelet logged ${c.container}'s root`).to.not.equal(undefined);
+      expect(root.exe, c.container).to.match(c.exe);
+      const procRoot = `/proc/${started.pid}/root`;
+      expect(existsSync(join(procRoot, c.file)), `${c.container}: ${c.file} in its root`).to.equal(true);
+      expect(existsSync(join(procRoot, repoRoot, "package.json")), `${c.container}: the checkout is not in its root`).to.equal(false);
+      expect(existsSync(join(procRoot, "bin/sh")) || existsSync(join(procRoot, "usr/bin/sh")), `${c.container}: no shell in the image`).to.equal(false);
+      console.log(`      ${c.container} pid ${started.pid}: /proc/${started.pid}/root -> ${root.procRoot}, exe ${root.exe} (image ${c.image.ref}); its root holds: ${root.rootEntries}`);
+    }
+    // The gateway imports our files from the operator's ConfigMap, mounted over the ones baked into the image.
+    const gwStarted = lines.filter((l) => l.msg === "container started" && l.container === "gateway").pop();
+    const mountPoints = readFileSync(`/proc/${gwStarted.pid}/mountinfo`, "utf8").split("\n").map((l) => l.split(" ")[4]);
+    expect(mountPoints, "the gateway-files volume is mounted over the image's files").to.include("/opt/elastic-jupyter/gateway");
   });
 
   it("a user's KERNEL_IMAGE the kernelspec does not allow, or another namespace, fails the start with a message and leaves no pod", async () => {

@@ -14,8 +14,13 @@ import { MANAGED_BY, ownedMeta, stableHash } from "./owned.ts";
 import { gatewayServiceAccountName } from "./rbac.ts";
 import { TOKEN_KEY, gatewayTokenSecretName } from "./token.ts";
 
-/** A released Enterprise Gateway 3.x image (the 3.x line needs {public_key}); pin a digest with spec.image or EJ_GATEWAY_IMAGE. */
-export const DEFAULT_GATEWAY_IMAGE = "elyra/enterprise-gateway:3.3.0";
+/**
+ * Our gateway image at this package's version (ci/image/build-image.sh gateway: Enterprise Gateway
+ * at the pinned 3.x with our files baked in), the image the e2e runs; the stock
+ * elyra/enterprise-gateway 3.x works too (the gateway-files ConfigMap is mounted either way). Pin a
+ * digest with spec.image or EJ_GATEWAY_IMAGE.
+ */
+export const DEFAULT_GATEWAY_IMAGE = `ghcr.io/elastic-jupyter/enterprise-gateway:${controllerPackage.version}`;
 /** Our own image at this package's version; the chart sets EJ_SIDECAR_IMAGE to the operator's image. */
 export const DEFAULT_SIDECAR_IMAGE = `ghcr.io/elastic-jupyter/controller:${controllerPackage.version}`;
 export const DEFAULT_GATEWAY_PORT = 8888;
