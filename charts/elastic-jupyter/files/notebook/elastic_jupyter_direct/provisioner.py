@@ -44,6 +44,9 @@ from elastic_jupyter_direct.resource import (
     launch_timeout,
 )
 
+# A pod the scheduler cannot place (no gpuPolicy queue) fails the start after this many seconds, with
+# the scheduler's message, as in gateway mode; a GPU freed meanwhile still wins. 0: wait the launch timeout.
+UNSCHEDULABLE_GRACE = float(os.environ.get("EJ_UNSCHEDULABLE_GRACE_SECONDS", "5"))
 RECREATE_ATTEMPTS = 40  # a restart reuses the kernel id: the old object may still be going away
 
 _kube: Kube | None = None
@@ -224,6 +227,7 @@ class JupyterKernelProvisioner(KernelProvisionerBase):
         self.log.info(f"created JupyterKernel {where} (kernelspec {self.jupyter_kernel_spec})")
 
         deadline = time.monotonic() + timeout
+        unschedulable_since: float | None = None
         while True:
             self.watch.changed.clear()
             state = self.watch.state
@@ -232,12 +236,19 @@ class JupyterKernelProvisioner(KernelProvisionerBase):
             if state.uid == self.kernel_uid and state.state in ("failed", "succeeded"):
                 await self._delete()
                 raise _http_error(http_status_for(state), f"Kernel {self.kernel_id} could not start: JupyterKernel {where} is {state.phase}: {state.explanation()}")
+            if state.uid == self.kernel_uid and state.reason == "Unschedulable":
+                unschedulable_since = unschedulable_since or time.monotonic()
+                if UNSCHEDULABLE_GRACE > 0 and time.monotonic() - unschedulable_since >= UNSCHEDULABLE_GRACE:
+                    await self._delete()
+                    raise _http_error(503, f"Kernel {self.kernel_id} could not start: JupyterKernel {where} is {state.phase}: {state.explanation()}")
+            else:
+                unschedulable_since = None
             left = deadline - time.monotonic()
             if left <= 0:
                 await self._delete()
                 waited = f" (it was {state.phase}: {state.explanation()})" if state.phase else ""
                 raise _http_error(503, f"Kernel {self.kernel_id} did not start within {timeout:g} s{waited}")
-            await self.watch.wait_change(min(left, 5.0))
+            await self.watch.wait_change(min(left, 1.0 if unschedulable_since else 5.0))
         self.log.info(f"JupyterKernel {where} is running at {state.pod_ip}")
         info = connection_info(state.pod_ip, self.parent.session.key, self.parent.session.signature_scheme, self.jupyter_kernel_spec)
         self.connection_info = info
