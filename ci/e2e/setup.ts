@@ -200,6 +200,8 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
 
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", CRDS_DIR]);
   await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRDS_DIR]);
+  // Direct mode's admission policy (the operator chart installs it too): what a notebook's ServiceAccount may create.
+  await kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "charts/elastic-jupyter/files/policies/direct-kernels.yaml")]);
   if ((await kubectl(["get", "namespace", o.namespace, "--ignore-not-found", "-o", "name"])).trim() === "") await kubectl(["create", "namespace", o.namespace]);
   step(`CRDs installed, namespace ${o.namespace}`);
 

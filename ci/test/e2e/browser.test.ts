@@ -119,6 +119,10 @@ describe("JupyterLab in headless Chromium runs a cell in a JupyterKernel pod", f
       const names = kernels.map((k) => k.status.podName as string);
       expect(names.some((n) => text.startsWith(`direct from ${n} `)), `output ${JSON.stringify(text)} names one of ${names.join(", ")}`).to.equal(true);
       console.log(`      direct-mode output: ${text}`);
+    } catch (e) {
+      const shot = join(env.options.stateDir, "browser-direct-failure.png");
+      await p.screenshot({ path: shot }).then(() => console.log(`      failure screenshot: ${shot}`), () => {});
+      throw e;
     } finally {
       await p.close();
     }

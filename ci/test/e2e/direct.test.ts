@@ -172,8 +172,12 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
 
   describe("tenant rules: the notebook's ServiceAccount (which its users hold) gets no more than the kernelspec allows", () => {
     let kubectlAs: (args: string[], input?: string) => string;
-    before(() => {
-      const token = execFileSync("kubectl", ["--kubeconfig", testCluster.kubeconfig, "create", "token", "-n", env.namespace, `${NAMES.directNotebook}-notebook`], { encoding: "utf8" }).trim();
+    let notebookPodUid = "";
+    before(async () => {
+      // A token of the notebook's ServiceAccount bound to its pod, as the kubelet mounts it there.
+      notebookPodUid = JSON.parse(await env.kubectl(["get", "pod", "-n", env.namespace, env.direct!.podName, "-o", "json"])).metadata.uid;
+      const token = execFileSync("kubectl", ["--kubeconfig", testCluster.kubeconfig, "create", "token", "-n", env.namespace, `${NAMES.directNotebook}-notebook`,
+        "--bound-object-kind", "Pod", "--bound-object-name", env.direct!.podName, "--bound-object-uid", notebookPodUid], { encoding: "utf8" }).trim();
       const server = JSON.parse(execFileSync("kubectl", ["--kubeconfig", testCluster.kubeconfig, "config", "view", "--minify", "--raw", "-o", "json"], { encoding: "utf8" })).clusters[0].cluster.server;
       kubectlAs = (args, input) => execFileSync("kubectl", ["--server", server, "--token", token, "--insecure-skip-tls-verify", ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
     });
@@ -194,15 +198,36 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       }
     });
 
+    const ownedByPod = () => [{ apiVersion: "v1", kind: "Pod", name: env.direct!.podName, uid: notebookPodUid }];
+    const deniedAs = (obj: object): string => {
+      try { kubectlAs(["create", "-n", env.namespace, "-f", "-"], JSON.stringify(obj)); } catch (e) { return String((e as { stderr?: string }).stderr); }
+      throw new Error(`the API server admitted ${JSON.stringify(obj)}`);
+    };
+
+    it("admission (ValidatingAdmissionPolicy): only Direct kernels of its own notebook, owned by its pod, without a pod template", () => {
+      const id = "00000000-0000-4000-8000-00000000d1eb";
+      const base = {
+        apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel",
+        metadata: { name: `kernel-${id}`, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.directNotebook }, ownerReferences: ownedByPod() },
+        spec: { kernelId: id, connectionMode: "Direct", kernelSpec: { name: NAMES.cpuKernelspec }, username: NAMES.directNotebook },
+      };
+      // Posing as another notebook of the namespace (its GPU share), or as a gateway's kernel (which a gateway's sidecar would serve):
+      expect(deniedAs({ ...base, metadata: { ...base.metadata, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.notebook } } }))
+        .to.contain(`the ServiceAccount of notebook ${NAMES.directNotebook} may create only JupyterKernels labelled kubeflow.tkestack.io/notebook=${NAMES.directNotebook}`);
+      expect(deniedAs({ ...base, metadata: { ...base.metadata, labels: { kernel_id: id, "kubeflow.tkestack.io/gateway": NAMES.gateway } } })).to.contain("may create only JupyterKernels labelled");
+      expect(deniedAs({ ...base, spec: { ...base.spec, connectionMode: "Gateway", responseAddress: "10.0.0.1:8877" } })).to.contain("spec.connectionMode Direct");
+      expect(deniedAs({ ...base, spec: { ...base.spec, template: { spec: { containers: [{ name: "kernel", image: "evil.example/miner:1" }] } } } })).to.contain("spec.template and spec.kernelTemplate are not allowed");
+      expect(deniedAs({ ...base, metadata: { ...base.metadata, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "other", uid: "00000000-0000-0000-0000-000000000000" }] } })).to.contain("owned by the notebook pod that creates them");
+    });
+
     it("a JupyterKernel it creates asking for more than direct mode allows fails with the reasons, and gets no pod", async () => {
       const id = "00000000-0000-4000-8000-00000000d1ec";
       const name = `kernel-${id}`;
       kubectlAs(["create", "-n", env.namespace, "-f", "-"], JSON.stringify({
         apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel",
-        metadata: { name, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.directNotebook } },
+        metadata: { name, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.directNotebook }, ownerReferences: ownedByPod() },
         spec: {
           kernelId: id, connectionMode: "Direct", kernelSpec: { name: NAMES.cpuKernelspec }, username: "someone-else",
-          template: { spec: { containers: [{ name: "kernel", image: "evil.example/miner:1" }] } },
           env: [{ name: "LD_PRELOAD", value: "/x.so" }, { name: "KERNEL_TOKEN", valueFrom: { secretKeyRef: { name: `${NAMES.directNotebook}-token`, key: "token" } } }],
         },
       }));
@@ -212,14 +237,14 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
           return k?.status?.phase === "Failed" ? k : undefined;
         }, 30_000);
         expect(jk.status.reason).to.equal("DirectKernelNotAllowed");
-        for (const part of ["spec.template is not allowed", "spec.username must be the notebook's name", "spec.env LD_PRELOAD is not allowed", "spec.env KERNEL_TOKEN must be a plain value"]) expect(jk.status.message).to.contain(part);
+        for (const part of ["spec.username must be the notebook's name", "spec.env LD_PRELOAD is not allowed", "spec.env KERNEL_TOKEN must be a plain value"]) expect(jk.status.message).to.contain(part);
         expect(await kernelPod(id)).to.equal(undefined);
       } finally {
         await env.kubectl(["delete", "jupyterkernel", "-n", env.namespace, name, "--ignore-not-found"]);
       }
     });
 
-    it("a kernelspec the notebook does not offer is refused; the gateway's sidecar never takes a direct kernel", async () => {
+    it("a kernelspec the notebook does not offer is refused, and gets no pod", async () => {
       const id = "00000000-0000-4000-8000-00000000d1ed";
       const name = `kernel-${id}`;
       await env.kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify({
@@ -228,7 +253,7 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       }));
       kubectlAs(["create", "-n", env.namespace, "-f", "-"], JSON.stringify({
         apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel",
-        metadata: { name, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.directNotebook } },
+        metadata: { name, labels: { kernel_id: id, "kubeflow.tkestack.io/notebook": NAMES.directNotebook }, ownerReferences: ownedByPod() },
         spec: { kernelId: id, connectionMode: "Direct", kernelSpec: { name: "not-offered" }, username: NAMES.directNotebook },
       }));
       try {

@@ -6,6 +6,8 @@ would run users' code in the notebook pod, outside any kernel pod, GPU policy or
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
@@ -25,6 +27,9 @@ class JupyterKernelSpecManager(KernelSpecManager):
         self._cached: dict[str, dict] = {}
         self._cached_at = 0.0
         self._kube: Kube | None = None
+        # jupyter_server looks for logos and kernel.js in a kernelspec's resource_dir; ours have
+        # none, and "" would make it look in the server's working directory (the user's files).
+        self._resource_dir = tempfile.mkdtemp(prefix="elastic-jupyter-kernelspecs-")
 
     def _specs(self) -> dict[str, dict]:
         if time.monotonic() - self._cached_at < self.cache_seconds:
@@ -39,16 +44,16 @@ class JupyterKernelSpecManager(KernelSpecManager):
         return self._cached
 
     def find_kernel_specs(self) -> dict[str, str]:
-        return {name: "" for name in self._specs()}
+        return {name: self._resource_dir for name in self._specs()}
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         spec = self._specs().get(kernel_name)
         if spec is None:
             raise NoSuchKernel(kernel_name)
-        return KernelSpec(resource_dir="", **spec)
+        return KernelSpec(resource_dir=self._resource_dir, **spec)
 
     def get_all_specs(self) -> dict:
-        return {name: {"resource_dir": "", "spec": spec} for name, spec in self._specs().items()}
+        return {name: {"resource_dir": self._resource_dir, "spec": spec} for name, spec in self._specs().items()}
 
     def remove_kernel_spec(self, name: str) -> str:
         raise NotImplementedError("kernelspecs are JupyterKernelSpecs: delete the custom resource")
