@@ -98,7 +98,9 @@ describe("JupyterLab in headless Chromium runs a cell in a JupyterKernel pod", f
     const direct = env.direct!;
     const p = await context!.newPage();
     try {
-      await p.goto(`${direct.url}/lab?token=${direct.token}`);
+      // A workspace of its own, reset: in the e2e both notebook pods share HOME and working
+      // directory (the image map's), so the default workspace would reopen the first test's notebook.
+      await p.goto(`${direct.url}/lab/workspaces/direct-mode?reset&token=${direct.token}`);
       // The launcher's cards are the JupyterKernelSpecs, offered by our kernelspec manager.
       const card = p.locator(`.jp-LauncherCard[data-category="Notebook"][title="Python (JupyterKernel pod)"]`);
       await card.waitFor({ timeout: 60_000 });
