@@ -271,6 +271,38 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
     });
   });
 
+  describe("orphans: the notebook pod owns its kernels", () => {
+    it("a notebook pod that is gone takes its kernels with it (garbage collection), and its replacement starts kernels again", async function () {
+      this.timeout(240_000);
+      const id = (await nb.startKernel(NAMES.cpuKernelspec)).id;
+      const old = env.direct!.podName;
+      // Forced: the API object goes at once, so the garbage collector (not the server's own
+      // shutdown) is what ends the kernel, as when a node dies.
+      await env.kubectl(["delete", "pod", "-n", env.namespace, old, "--grace-period=0", "--force", "--wait=false"]);
+      const t0 = Date.now();
+      await gone(id, 90_000);
+      console.log(`      the orphaned kernel's JupyterKernel, pod and Secret were gone ${((Date.now() - t0) / 1000).toFixed(1)} s after its notebook pod`);
+      const pod = await until("the Deployment's new notebook pod", async () =>
+        (await list("pods", `app.kubernetes.io/component=notebook,app.kubernetes.io/instance=${NAMES.directNotebook}`))
+          .find((p) => p.metadata.name !== old && p.status?.phase === "Running" && p.status?.podIP), 120_000);
+      // Later suites (the browser test) share the environment: point them at the new pod.
+      env.direct!.podName = pod.metadata.name;
+      env.direct!.url = `http://${pod.status.podIP}:8888`;
+      nb = new JupyterServer(env.direct!.url, env.direct!.token);
+      await until("the new notebook server to offer the kernelspecs", async () => {
+        const specs = await nb.request<{ kernelspecs: Record<string, unknown> }>("GET", "/api/kernelspecs", undefined, 5_000).catch(() => undefined);
+        return specs && NAMES.cpuKernelspec in specs.kernelspecs;
+      }, 90_000);
+      const again = (await nb.startKernel(NAMES.cpuKernelspec)).id;
+      expect((await kernelObject(again)).metadata.ownerReferences[0]).to.include({ kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid });
+      const ch = await nb.connect(again);
+      expect((await ch.execute("print('after the restart')")).text).to.equal("after the restart\n");
+      ch.close();
+      await nb.shutdown(again);
+      await gone(again);
+    });
+  });
+
   // Last, so the other tests' kernels are gone: both modes measured in this one run.
   describe("latency: gateway mode vs direct mode, one run", () => {
     it("kernel start request -> ready over 20 launches, and execute `1+1` -> reply, in each mode", async function () {
