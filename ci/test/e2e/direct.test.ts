@@ -272,12 +272,13 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
   });
 
   describe("orphans: the notebook pod owns its kernels", () => {
-    it("a notebook pod that is gone takes its kernels with it (garbage collection), and its replacement starts kernels again", async function () {
+    it("a notebook pod that is gone takes its kernels with it (they are owned by it), and its replacement starts kernels again", async function () {
       this.timeout(240_000);
       const id = (await nb.startKernel(NAMES.cpuKernelspec)).id;
       const old = env.direct!.podName;
-      // Forced: the API object goes at once, so the garbage collector (not the server's own
-      // shutdown) is what ends the kernel, as when a node dies.
+      // Forced: the API object goes at once. The kernels' owner reference to it lets the garbage
+      // collector end them even when the server cannot (a lost node); here the server, stopped by
+      // the kubelet, may delete them first. Either way nothing is left.
       await env.kubectl(["delete", "pod", "-n", env.namespace, old, "--grace-period=0", "--force", "--wait=false"]);
       const t0 = Date.now();
       await gone(id, 90_000);
