@@ -46,3 +46,37 @@ export function formatLatency(r: LatencyReport): string {
   return `kernel start request -> kernel ready over ${r.launches} launches: p50 ${s(r.p50)}, p95 ${s(r.p95)}, max ${s(r.max)}`
     + ` (request answered: p50 ${s(percentile(r.startedMs, 50))}, p95 ${s(percentile(r.startedMs, 95))})`;
 }
+
+export interface RoundTripReport { count: number; ms: number[]; p50: number; p95: number }
+
+/** Message round trip as a user's cell sees it: execute_request of `1+1` -> execute_reply (and
+ *  idle), `count` times on one started, connected kernel after one warm-up execute. */
+export async function measureExecuteRoundTrips(nb: JupyterServer, kernelspec: string, count: number): Promise<RoundTripReport> {
+  const kernel = await nb.startKernel(kernelspec);
+  const ch = await nb.connect(kernel.id);
+  try {
+    await ch.execute("1+1");
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const r = await ch.execute("1+1");
+      ms.push(performance.now() - t0);
+      if (r.text !== "2") throw new Error(`1+1 gave ${JSON.stringify(r.text)}`);
+    }
+    return { count, ms, p50: percentile(ms, 50), p95: percentile(ms, 95) };
+  } finally {
+    ch.close();
+    await nb.shutdown(kernel.id);
+  }
+}
+
+/** The side-by-side table of the modes measured in one run (markdown). */
+export function latencyTable(rows: Array<{ mode: string; start: LatencyReport; execute: RoundTripReport }>): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const m = (ms: number): string => `${ms.toFixed(1)} ms`;
+  return [
+    "| mode | kernel start -> ready p50 | p95 | launches | execute `1+1` -> reply p50 | p95 | round trips |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.mode} | ${s(r.start.p50)} | ${s(r.start.p95)} | ${r.start.launches} | ${m(r.execute.p50)} | ${m(r.execute.p95)} | ${r.execute.count} |`),
+  ].join("\n");
+}

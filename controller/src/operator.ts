@@ -5,12 +5,14 @@ import type { Cache } from "./runtime/cache.ts";
 import type { KubeClient } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import { DEFAULT_GATEWAY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "./gateways/deployment.ts";
-import { DEFAULT_GATEWAY_FILES_DIR, DEFAULT_KERNEL_FILES_DIR, readGatewayFiles, readKernelFiles, type FileSet } from "./gateways/files.ts";
+import { DEFAULT_GATEWAY_FILES_DIR, DEFAULT_KERNEL_FILES_DIR, DEFAULT_NOTEBOOK_FILES_DIR, readGatewayFiles, readKernelFiles, readNotebookFiles, type FileSet } from "./gateways/files.ts";
 import { gatewayController } from "./gateways/reconciler.ts";
 import { kernelspecController } from "./kernelspecs/reconciler.ts";
 import { kernelTemplateController } from "./kerneltemplates/reconciler.ts";
 import { DEFAULT_NOTEBOOK_IMAGE } from "./notebooks/deployment.ts";
 import { notebookController } from "./notebooks/reconciler.ts";
+import { directKernelController } from "./kernels/direct-controller.ts";
+import type { Logger } from "./runtime/log.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, parseKernelPodPolicy, type KernelPodPolicy } from "./kernels/policy.ts";
 
 export interface OperatorOptions {
@@ -19,6 +21,8 @@ export interface OperatorOptions {
   notebookImage: string;
   gatewayFiles: FileSet;
   kernelFiles: FileSet;
+  /** The direct-mode provisioner package for notebook pods (files/notebook). */
+  notebookFiles: FileSet;
   /** The cluster admin's kernel pod policy, handed to every gateway's sidecar. */
   kernelPodPolicy: KernelPodPolicy;
 }
@@ -30,6 +34,7 @@ export const OPERATOR_ENV = {
   notebookImage: "EJ_NOTEBOOK_IMAGE",
   gatewayFilesDir: "EJ_GATEWAY_FILES_DIR",
   kernelFilesDir: "EJ_KERNEL_FILES_DIR",
+  notebookFilesDir: "EJ_NOTEBOOK_FILES_DIR",
   kernelPodPolicy: "EJ_KERNEL_POD_POLICY",
 } as const;
 
@@ -48,6 +53,7 @@ export function operatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Op
     notebookImage: image(OPERATOR_ENV.notebookImage, DEFAULT_NOTEBOOK_IMAGE),
     gatewayFiles: withVar(OPERATOR_ENV.gatewayFilesDir, () => readGatewayFiles(env[OPERATOR_ENV.gatewayFilesDir] || DEFAULT_GATEWAY_FILES_DIR)),
     kernelFiles: withVar(OPERATOR_ENV.kernelFilesDir, () => readKernelFiles(env[OPERATOR_ENV.kernelFilesDir] || DEFAULT_KERNEL_FILES_DIR)),
+    notebookFiles: withVar(OPERATOR_ENV.notebookFilesDir, () => readNotebookFiles(env[OPERATOR_ENV.notebookFilesDir] || DEFAULT_NOTEBOOK_FILES_DIR)),
     kernelPodPolicy: withVar(OPERATOR_ENV.kernelPodPolicy, () => {
       const v = env[OPERATOR_ENV.kernelPodPolicy];
       return v ? parseKernelPodPolicy(v) : structuredClone(RESTRICTED_KERNEL_POD_POLICY);
@@ -63,18 +69,20 @@ function withVar<T>(name: string, read: () => T): T {
   }
 }
 
-export function operatorControllers(deps: { client: KubeClient; cache: Cache; options: OperatorOptions; now?: () => Date }): ControllerSpec[] {
+export function operatorControllers(deps: { client: KubeClient; cache: Cache; options: OperatorOptions; now?: () => Date; log?: Logger }): ControllerSpec[] {
   const { client, cache, options, now } = deps;
   const common = { client, cache, ...(now ? { now } : {}) };
   return [
     gatewayController({ ...common, render: { gatewayImage: options.gatewayImage, sidecarImage: options.sidecarImage, gatewayFiles: options.gatewayFiles, kernelPodPolicy: options.kernelPodPolicy }, kernelFiles: options.kernelFiles }),
-    notebookController({ ...common, render: { notebookImage: options.notebookImage } }),
+    notebookController({ ...common, render: { notebookImage: options.notebookImage, notebookFiles: options.notebookFiles, kernelFiles: options.kernelFiles } }),
     kernelspecController(common),
     kernelTemplateController(common),
+    // Direct-mode notebooks' kernels: the operator makes their pods (see kernels/direct-controller.ts).
+    directKernelController({ client, cache, kernelPodPolicy: options.kernelPodPolicy, ...(deps.log ? { log: deps.log } : {}) }),
   ];
 }
 
 /** The roles.ts factory for `--role operator`. */
-export function operatorRole(mgr: { client: KubeClient; cache: Cache }): ControllerSpec[] {
-  return operatorControllers({ client: mgr.client, cache: mgr.cache, options: operatorOptionsFromEnv() });
+export function operatorRole(mgr: { client: KubeClient; cache: Cache; log?: Logger }): ControllerSpec[] {
+  return operatorControllers({ client: mgr.client, cache: mgr.cache, options: operatorOptionsFromEnv(), ...(mgr.log ? { log: mgr.log } : {}) });
 }

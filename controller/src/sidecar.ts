@@ -8,6 +8,7 @@ import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { kernelPodForCache } from "./kernels/pod.ts";
+import { isDirectKernel } from "./kernels/direct.ts";
 import { podGpuUsage, type ClaimTemplateLookup, type GpuUsage, type ResourceClaimTemplate } from "./kernels/gpus.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
@@ -116,9 +117,12 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
 /**
  * Whether this sidecar's gateway serves a kernel: the launcher labels kernels with their gateway, so
  * with two gateways in a namespace each reconciles only its own (their pods would differ, e.g. in the
- * bootstrap ConfigMap). A kernel without the label (created by hand) is served by every gateway.
+ * bootstrap ConfigMap). A kernel without the label (created by hand) is served by every gateway;
+ * a direct-mode kernel by none (see kernels/direct.ts).
  */
 export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
+  // Direct-mode kernels (a notebook's provisioner made them) are the operator's, never a gateway's.
+  if (isDirectKernel(kernel)) return false;
   const label = kernel.metadata?.labels?.[LABELS.gateway];
   return !label || !gateway || label === gateway;
 }

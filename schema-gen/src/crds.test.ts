@@ -45,6 +45,7 @@ const cases: InvalidCase[] = [
   { what: "kernelId not a UUID", kind: "JupyterKernel", field: "spec.kernelId", change: (o) => { o.spec.kernelId = "kernel-1"; } },
   { what: "kernelId changed on update", kind: "JupyterKernel", field: "spec.kernelId", update: true, change: (o) => { o.spec.kernelId = "00000000-0000-0000-0000-000000000000"; }, message: "kernelId is immutable" },
   { what: "gpus negative", kind: "JupyterKernel", field: "spec.gpus", change: (o) => { o.spec.gpus = -1; } },
+  { what: "connectionMode not Gateway or Direct", kind: "JupyterKernel", field: "spec.connectionMode", change: (o) => { o.spec.connectionMode = "Callback"; } },
   { what: "gpus a word", kind: "JupyterKernel", field: "spec.gpus", change: (o) => { o.spec.gpus = "two"; } },
   { what: "gpus fractional", kind: "JupyterKernel", field: "spec.gpus", change: (o) => { o.spec.gpus = 1.5; } },
   { what: "no template, kernelSpec or kernelTemplate", kind: "JupyterKernel", field: "spec", change: (o) => { delete o.spec.kernelSpec; }, message: "at least one of spec.template, spec.kernelSpec or spec.kernelTemplate is required" },
@@ -60,6 +61,8 @@ const cases: InvalidCase[] = [
   { what: "status.reason not CamelCase", kind: "JupyterKernel", field: "status.reason", change: () => {}, status: { phase: "Failed", reason: "pod failed" } },
   { what: "condition status not True/False/Unknown", kind: "JupyterKernel", field: "status.conditions[0].status", change: () => {},
     status: { conditions: [{ type: "Ready", status: "Maybe", reason: "PodReady", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" }] } },
+  { what: "both a gateway and direct mode", kind: "JupyterNotebook", field: "spec", change: (o) => { o.spec.direct = {}; }, message: "a notebook uses either a gateway or direct mode, not both" },
+  { what: "direct.cullInterval zero", kind: "JupyterNotebook", field: "spec.direct.cullInterval", change: (o) => { delete o.spec.gateway; o.spec.direct = { cullInterval: 0 }; } },
   { what: "condition without reason", kind: "JupyterNotebook", field: "status.conditions[0].reason", change: () => {},
     status: { conditions: [{ type: "Ready", status: "True", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" }] } },
   // JupyterKernelSpec

@@ -20,3 +20,4 @@
 {{- define "ejo.metricsServiceName" -}}{{ include "ejo.fullname" . }}-metrics{{- end }}
 {{- define "ejo.gatewayFilesName" -}}{{ include "ejo.fullname" . }}-gateway-files{{- end }}
 {{- define "ejo.kernelFilesName" -}}{{ include "ejo.fullname" . }}-kernel-files{{- end }}
+{{- define "ejo.notebookFilesName" -}}{{ include "ejo.fullname" . }}-notebook-files{{- end }}

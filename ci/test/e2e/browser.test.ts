@@ -1,7 +1,7 @@
 // JupyterLab in a real browser (Debian's Chromium, headless, driven by playwright-core): a user
 // opens JupyterLab with the token, creates a notebook from the launcher card of the remote
-// kernelspec, runs a cell, and sees output produced inside the kernel's pod. The screenshot is kept
-// in docs/images/ for the README.
+// kernelspec, runs a cell, and sees output produced inside the kernel's pod; then the same in the
+// direct-mode notebook (no gateway). The screenshot is kept in docs/images/ for the README.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -92,5 +92,41 @@ describe("JupyterLab in headless Chromium runs a cell in a JupyterKernel pod", f
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
     console.log(`      output: ${text}; screenshot: ${SCREENSHOT}`);
+  });
+
+  it("direct mode (no gateway): the same in the direct-mode notebook, whose server starts the kernel pod itself", async () => {
+    const direct = env.direct!;
+    const p = await context!.newPage();
+    try {
+      // A workspace of its own, reset: in the e2e both notebook pods share HOME and working
+      // directory (the image map's), so the default workspace would reopen the first test's notebook.
+      await p.goto(`${direct.url}/lab/workspaces/direct-mode?reset&token=${direct.token}`);
+      // The launcher's cards are the JupyterKernelSpecs, offered by our kernelspec manager.
+      const card = p.locator(`.jp-LauncherCard[data-category="Notebook"][title="Python (JupyterKernel pod)"]`);
+      await card.waitFor({ timeout: 60_000 });
+      await card.click();
+      await p.locator(".jp-StatusBar-Item", { hasText: "Python (JupyterKernel pod) | Idle" }).first().waitFor({ timeout: 45_000 });
+      const editor = p.locator(".jp-NotebookPanel:visible .jp-Cell .cm-content").first();
+      await editor.click();
+      await p.keyboard.type("import socket, os\nprint('direct from', socket.gethostname(), os.environ['KERNEL_ID'][:8])");
+      await until("the typed code in the cell", async () => (await editor.innerText()).includes("direct from"), 10_000);
+      await p.keyboard.press("Shift+Enter");
+      const output = p.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").first();
+      await output.waitFor({ timeout: 60_000 });
+      await until("the cell's output text", async () => /direct from/.test(await output.innerText()), 30_000);
+      const text = (await output.innerText()).trim();
+      // It ran in the pod of a Direct JupyterKernel of this notebook.
+      const kernels = (JSON.parse(await env.kubectl(["get", "jupyterkernels", "-n", env.namespace, "-l", `kubeflow.tkestack.io/notebook=${NAMES.directNotebook}`, "-o", "json"])).items as any[])
+        .filter((k) => k.spec.connectionMode === "Direct" && k.status?.phase === "Running");
+      const names = kernels.map((k) => k.status.podName as string);
+      expect(names.some((n) => text.startsWith(`direct from ${n} `)), `output ${JSON.stringify(text)} names one of ${names.join(", ")}`).to.equal(true);
+      console.log(`      direct-mode output: ${text}`);
+    } catch (e) {
+      const shot = join(env.options.stateDir, "browser-direct-failure.png");
+      await p.screenshot({ path: shot }).then(() => console.log(`      failure screenshot: ${shot}`), () => {});
+      throw e;
+    } finally {
+      await p.close();
+    }
   });
 });

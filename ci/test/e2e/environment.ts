@@ -27,6 +27,9 @@ export function e2eEnvironment(): Promise<E2EEnvironment> {
     gpuCullIdleTimeout: E2E_GPU_CULL_IDLE_TIMEOUT,
     cullInterval: E2E_CULL_INTERVAL,
     launchTimeout: 60,
+    // The direct-mode notebook beside the gateway's (ci/test/e2e/direct.test.ts): same kernelspecs,
+    // its own culler (the GPU kernelspec's cullIdleTimeout applies to it too).
+    direct: { cullIdleTimeout: E2E_GATEWAY_CULL_IDLE_TIMEOUT, cullInterval: E2E_CULL_INTERVAL, launchTimeout: 60 },
     log: (m) => console.log(`      e2e setup ${m}`),
   });
   return env;

@@ -17,6 +17,10 @@ const chartFiles = fileURLToPath(new URL("../../../charts/elastic-jupyter/files/
 /** Defaults when running from a checkout (tests, `node controller/dist/main.js`) or an image that keeps that layout. */
 export const DEFAULT_GATEWAY_FILES_DIR = join(chartFiles, "gateway");
 export const DEFAULT_KERNEL_FILES_DIR = join(chartFiles, "kernel");
+export const DEFAULT_NOTEBOOK_FILES_DIR = join(chartFiles, "notebook");
+/** Direct mode's Python package for notebook servers, and its dist-info (the provisioner's entry point). */
+export const NOTEBOOK_PACKAGE = "elastic_jupyter_direct";
+export const NOTEBOOK_DIST_INFO = "elastic_jupyter_direct-1.0.dist-info";
 
 /** File name -> text. */
 export type FileSet = Record<string, string>;
@@ -49,6 +53,25 @@ export function readGatewayFiles(dir: string): FileSet {
     if (!files[required]) throw new Error(`gateway files: ${join(dir, GATEWAY_PACKAGE, required)} is missing`);
   }
   return files;
+}
+
+/**
+ * Reads `<dir>/elastic_jupyter_direct/*.py` and `<dir>/dist-info/*` as one flat FileSet: package
+ * files by name, dist-info files prefixed `dist-info.` (ConfigMap keys have no slashes; the notebook
+ * pod's volume items put each where Python finds it).
+ */
+export function readNotebookFiles(dir: string): FileSet {
+  const files = readFlatDir(join(dir, NOTEBOOK_PACKAGE), "notebook files", (n) => n.endsWith(".py"));
+  for (const [name, text] of Object.entries(readFlatDir(join(dir, "dist-info"), "notebook files", () => true))) files[`dist-info.${name}`] = text;
+  for (const required of ["__init__.py", "provisioner.py", "kernelspecs.py", "dist-info.entry_points.txt"]) {
+    if (!files[required]) throw new Error(`notebook files: ${required} is missing under ${dir}`);
+  }
+  return files;
+}
+
+/** Where each notebook-files key goes inside the mounted directory (on PYTHONPATH). */
+export function notebookFilePath(key: string): string {
+  return key.startsWith("dist-info.") ? `${NOTEBOOK_DIST_INFO}/${key.slice("dist-info.".length)}` : `${NOTEBOOK_PACKAGE}/${key}`;
 }
 
 /** Reads the kernel bootstrap directory (bootstrap.py and anything beside it). */

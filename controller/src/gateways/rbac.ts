@@ -128,7 +128,9 @@ export const OPERATOR_RULES: readonly ExplainedRule[] = [
     apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "list", "patch", "watch"],
     why: "Token Secrets: generated ones created once (never rewritten) and watched; a user's named Secret read by name; the copy of a gateway's token beside a notebook in another namespace applied, and deleted when the gateway stops allowing that namespace.",
   },
-  ...GATEWAY_RULES.map((r) => ({ ...r, why: `Held to grant it on to each gateway's Role (Kubernetes lets a subject grant only what it holds). ${r.why}` })),
+  // Also what the operator itself does for direct-mode notebooks' kernels (kernels/direct-controller.ts),
+  // and a superset of what it grants their ServiceAccounts (notebooks/direct.ts NOTEBOOK_DIRECT_RULES).
+  ...GATEWAY_RULES.map((r) => ({ ...r, why: `Held to grant it on to each gateway's Role (Kubernetes lets a subject grant only what it holds); the operator does the same for direct-mode notebooks' kernels. ${r.why}` })),
 ];
 
 /**

@@ -1,7 +1,8 @@
 // What the kernel reconciler should do, decided from what it observed. Pure and level-triggered:
 // the same observation always gives the same plan, whichever event woke the reconciler.
 import type { Pod } from "kubernetes-types/core/v1.js";
-import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate, JupyterNotebook } from "@elastic-jupyter/api";
+import { DIRECT_REFUSED, directKernelProblem } from "./direct.ts";
 import { desiredKernelPod, type KernelPodOptions } from "./pod.ts";
 import { failedStatus, isTerminal, pendingStatus, statusFromPod, wasReady } from "./status.ts";
 
@@ -18,6 +19,8 @@ export interface KernelObservation {
   kernelSpec: JupyterKernelSpec | undefined;
   kernelTemplate: JupyterKernelTemplate | undefined;
   now: Date;
+  /** For a direct kernel (see direct.ts): the JupyterNotebook its label names, if it exists. */
+  direct?: { notebook: JupyterNotebook | undefined };
 }
 
 export interface KernelPlan {
@@ -42,6 +45,11 @@ export function planKernel(o: KernelObservation, opts: KernelPodOptions): Kernel
   if (kernel.metadata?.deletionTimestamp) return {}; // garbage collection removes the pod
   // Terminal is final: the gateway has been told the kernel is gone, so it is never revived.
   if (isTerminal(kernel.status?.phase)) return {};
+  if (o.direct) {
+    // Checked before anything else: a notebook user holds the credentials that created it.
+    const problem = directKernelProblem(kernel, o.direct.notebook);
+    if (problem) return { status: failedStatus(kernel, DIRECT_REFUSED, problem, now) };
+  }
 
   const specRef = kernel.spec.kernelSpec;
   if (specRef && !o.kernelSpec) {

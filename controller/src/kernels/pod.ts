@@ -6,6 +6,7 @@ import { API_VERSION, KIND, LABELS } from "../api.ts";
 import type { KubeObject } from "../runtime/client.ts";
 import { RESTRICTED_KERNEL_POD_POLICY, imageOverrideProblem, podPolicyViolations, withRestrictedDefaults, type KernelPodPolicy } from "./policy.ts";
 import { GPU_COUNT_RESOURCES, KAI_GPU_FRACTION, KAI_GPU_MEMORY, podGpuUsage, totalGpus, type ClaimTemplateLookup, type GpuUsage } from "./gpus.ts";
+import { directConnectionEnv } from "./direct.ts";
 
 /** Where the kernel bootstrap (files/kernel/bootstrap.py of the chart) is mounted in kernel pods. */
 export const BOOTSTRAP_DIR = "/opt/elastic-jupyter/kernel";
@@ -204,6 +205,11 @@ function connectionEnv(kernel: JupyterKernel, kernelId: string, spec: JupyterKer
   ];
   const language = s.language ?? spec?.spec?.language;
   if (language) env.push({ name: "KERNEL_LANGUAGE", value: language.toLowerCase() });
+  if (s.connectionMode === "Direct") {
+    env.push(...directConnectionEnv(kernel));
+    if (s.username) env.push({ name: "KERNEL_USERNAME", value: s.username });
+    return env;
+  }
   if (s.responseAddress) env.push({ name: "RESPONSE_ADDRESS", value: s.responseAddress }, { name: "EG_RESPONSE_ADDRESS", value: s.responseAddress });
   if (s.publicKey) env.push({ name: "PUBLIC_KEY", value: s.publicKey }, { name: "EG_PUBLIC_KEY", value: s.publicKey });
   if (s.portRange) env.push({ name: "PORT_RANGE", value: s.portRange }, { name: "EG_PORT_RANGE", value: s.portRange });

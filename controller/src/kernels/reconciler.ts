@@ -1,11 +1,12 @@
 // The kernel reconciler (sidecar role): reads a JupyterKernel, its pod, kernelspec and template
 // from the cache, asks planKernel() what to do, and does it. All decisions live in plan.ts.
 import type { Pod } from "kubernetes-types/core/v1.js";
-import type { JupyterGateway, JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate } from "@elastic-jupyter/api";
+import type { JupyterGateway, JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate, JupyterNotebook } from "@elastic-jupyter/api";
 import { API_VERSION, FIELD_MANAGER, KIND, LABELS } from "../api.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { Cache } from "../runtime/cache.ts";
-import { KubeApiError, isConflict, splitKey, type GroupVersionKind, type KubeClient } from "../runtime/client.ts";
+import { KubeApiError, isConflict, splitKey, type GroupVersionKind, type KubeClient, type KubeObject } from "../runtime/client.ts";
+import { connectionSecretName, directKernelNotebook } from "./direct.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Logger } from "../runtime/log.ts";
 import { decideAdmission, effectivePolicy, type GpuHolder, type GpuRequest } from "./admission.ts";
@@ -19,6 +20,8 @@ export const KERNELSPEC_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind:
 export const KERNEL_TEMPLATE_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernelTemplate };
 export const POD_GVK: GroupVersionKind = { apiVersion: "v1", kind: "Pod" };
 export const GATEWAY_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.gateway };
+export const NOTEBOOK_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.notebook };
+const SECRET_GVK: GroupVersionKind = { apiVersion: "v1", kind: "Secret" };
 
 export interface KernelReconcilerDeps {
   cache: Cache;
@@ -30,6 +33,8 @@ export interface KernelReconcilerDeps {
   /** The sidecar's own JupyterGateway (its gpuPolicy and launchTimeout apply to every kernel). */
   gateway?: string;
   events?: EventRecorder;
+  /** Direct-mode kernels (the operator's direct-kernels controller): checked against their notebook, pods wait for the connection Secret. */
+  direct?: boolean;
   /** A kernel got its GPUs, after waiting this long (s) in the queue or not at all. */
   onAdmitted?: (waitedS: number, queued: boolean) => void;
   now?: () => Date;
@@ -103,7 +108,8 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   const pod = cachedPod;
 
   const now = (deps.now ?? (() => new Date()))();
-  let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now }, deps.podOptions);
+  const direct = deps.direct ? { notebook: notebookOf(deps, kernel) } : undefined;
+  let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now, ...(direct ? { direct } : {}) }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
   plan = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now);
 
@@ -112,6 +118,16 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     await deps.client.delete(POD_GVK, ns, plan.deletePod.name, { uid: plan.deletePod.uid });
   }
   let refused = false;
+  if (plan.createPod && deps.direct) {
+    // The provisioner creates the key's Secret just after the kernel (it must own it): the pod
+    // waits for it, or the kubelet would fail the container on a missing Secret.
+    const waiting = await connectionSecretMissing(deps, kernel, now);
+    if (waiting) {
+      deps.state.gpuAdmitted.delete(key);
+      if (!waiting.status) return waiting;
+      plan = waiting;
+    }
+  }
   if (plan.createPod) {
     try {
       await deps.client.create(plan.createPod, { fieldManager: FIELD_MANAGER });
@@ -138,6 +154,26 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     }
   }
   return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+}
+
+/** How long a direct kernel's pod waits for its connection Secret before the kernel fails. */
+export const CONNECTION_SECRET_WAIT_MS = 30_000;
+
+/** undefined when the kernel's connection Secret exists and is the kernel's; else a requeue, or a failure after the wait. */
+async function connectionSecretMissing(deps: KernelReconcilerDeps, kernel: JupyterKernel, now: Date): Promise<KernelPlan | undefined> {
+  const secret = await deps.client.get<KubeObject>(SECRET_GVK, kernel.metadata!.namespace!, connectionSecretName(kernel));
+  const owned = secret?.metadata?.ownerReferences?.some((o) => o.kind === KIND.kernel && o.uid === kernel.metadata!.uid);
+  if (owned) return undefined;
+  const waitedMs = now.getTime() - (Date.parse(kernel.metadata?.creationTimestamp ?? "") || now.getTime());
+  if (waitedMs < CONNECTION_SECRET_WAIT_MS) return { requeueAfterMs: 100 };
+  const why = secret ? "exists but is not owned by this JupyterKernel" : "does not exist";
+  return { status: failedStatus(kernel, "NoConnectionSecret", `Secret ${connectionSecretName(kernel)} (the kernel's connection key) ${why} after ${CONNECTION_SECRET_WAIT_MS / 1000} s`, now.toISOString()) };
+}
+
+/** The JupyterNotebook a direct kernel's label names, in the kernel's namespace. */
+function notebookOf(deps: KernelReconcilerDeps, kernel: JupyterKernel): JupyterNotebook | undefined {
+  const name = directKernelNotebook(kernel);
+  return name ? deps.cache.get<JupyterNotebook & KubeObject>(NOTEBOOK_GVK, kernel.metadata!.namespace!, name) : undefined;
 }
 
 /** How long to hold a status write back (0: write now); see PENDING_STATUS_INTERVAL_MS. */

@@ -11,6 +11,8 @@ import { mergeEnv } from "../kernels/pod.ts";
 import { RESTRICTED_POD_SECURITY, gatewayPorts, gatewayUrl, restrictedContainerSecurity } from "../gateways/deployment.ts";
 import { MANAGED_BY, ownedMeta, stableHash } from "../gateways/owned.ts";
 import { TOKEN_KEY, gatewayTokenSecretName } from "../gateways/token.ts";
+import type { FileSet } from "../gateways/files.ts";
+import { directNotebookEnv, directNotebookMount, directNotebookVolume, directServerConfig, isDirectNotebook, notebookServiceAccountName } from "./direct.ts";
 
 /**
  * docker-stacks' base-notebook built 2026-08-24 (JupyterLab 4.6.3, jupyter_server 2.x, Python 3.13),
@@ -24,6 +26,10 @@ export { TOKEN_KEY };
 export interface NotebookRenderOptions {
   /** Notebook image when spec.image is unset. */
   notebookImage: string;
+  /** Direct mode's provisioner package (mounted into direct-mode notebooks). */
+  notebookFiles?: FileSet;
+  /** The kernel bootstrap (a ConfigMap beside each direct-mode notebook, for its kernel pods). */
+  kernelFiles?: FileSet;
 }
 
 export function notebookPort(nb: JupyterNotebook): number {
@@ -111,7 +117,13 @@ export function notebookServerConfig(nb: JupyterNotebook): Record<string, unknow
     ServerApp: { ip: "0.0.0.0" },
     // auth.mode: disable, as SEED.md's example asks: anyone who can reach the Service can use it.
     ...(authMode(nb) === "disable" ? { IdentityProvider: { token: "" } } : {}),
+    ...(isDirectNotebook(nb) ? mergeServerApp(directServerConfig(nb)) : {}),
   };
+}
+
+/** Direct mode's settings, with its ServerApp keys beside the listen address. */
+function mergeServerApp(direct: Record<string, unknown>): Record<string, unknown> {
+  return { ...direct, ServerApp: { ip: "0.0.0.0", ...(direct.ServerApp as object) } };
 }
 
 export function desiredNotebookConfigMap(nb: JupyterNotebook): ConfigMap {
@@ -141,6 +153,7 @@ export function notebookEnv(nb: JupyterNotebook, gateway: JupyterGateway | undef
   const secret = tokenSecretName(nb);
   if (secret) env.push({ name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name: secret, key: TOKEN_KEY } } });
   env.push({ name: "JUPYTER_CONFIG_PATH", value: NOTEBOOK_CONFIG_DIR });
+  if (isDirectNotebook(nb)) env.push(...directNotebookEnv(nb));
   return env;
 }
 
@@ -157,21 +170,24 @@ function notebookContainer(nb: JupyterNotebook, gateway: JupyterGateway | undefi
     // Kernels run in their own pods: the server needs little, and a limit keeps one from taking a node.
     resources: nb.spec.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
     securityContext: restrictedContainerSecurity(false),
-    volumeMounts: [{ name: "server-config", mountPath: NOTEBOOK_CONFIG_DIR, readOnly: true }],
+    volumeMounts: [{ name: "server-config", mountPath: NOTEBOOK_CONFIG_DIR, readOnly: true }, ...(isDirectNotebook(nb) ? [directNotebookMount] : [])],
   };
 }
 
 export function desiredNotebookDeployment(nb: JupyterNotebook, gateway: JupyterGateway | undefined, opts: NotebookRenderOptions): Deployment {
+  const direct = isDirectNotebook(nb);
+  const files = opts.notebookFiles ?? {};
   const base: PodTemplateSpec = {
-    // The config is read at start: a change to it must restart the server.
-    metadata: { labels: notebookLabels(nb), annotations: { [SERVER_CONFIG_HASH_ANNOTATION]: stableHash(notebookServerConfig(nb)) } },
+    // The config (and in direct mode the provisioner's Python files) is read at start: a change must restart the server.
+    metadata: { labels: notebookLabels(nb), annotations: { [SERVER_CONFIG_HASH_ANNOTATION]: stableHash(direct ? [notebookServerConfig(nb), files] : notebookServerConfig(nb)) } },
     spec: {
-      // The notebook talks to the gateway over HTTP; it needs no API credentials.
-      automountServiceAccountToken: false,
+      // Gateway mode: the notebook talks to the gateway over HTTP and needs no API credentials.
+      // Direct mode: its provisioner creates JupyterKernels with its own, narrow ServiceAccount.
+      ...(direct ? { serviceAccountName: notebookServiceAccountName(nb), automountServiceAccountToken: true } : { automountServiceAccountToken: false }),
       enableServiceLinks: false,
       securityContext: RESTRICTED_POD_SECURITY,
       containers: [notebookContainer(nb, gateway, opts)],
-      volumes: [{ name: "server-config", configMap: { name: serverConfigMapName(nb) } }],
+      volumes: [{ name: "server-config", configMap: { name: serverConfigMapName(nb) } }, ...(direct ? [directNotebookVolume(nb, files)] : [])],
     },
   };
   const template = mergePodTemplate(base, nb.spec.template);

@@ -11,6 +11,7 @@ import { GVK, MANAGED_SELECTOR, applyFailure, nameProblem, sameStatus } from "..
 import { gatewayServesNamespace } from "../gateways/access.ts";
 import { desiredGatewayTokenCopy, desiredNotebookConfigMap, desiredNotebookDeployment, desiredNotebookService, desiredTokenSecret, gatewayTokenCopyName, notebookGatewayRef, operatorOwnsTokenSecret, tokenSecretName, type NotebookRenderOptions } from "./deployment.ts";
 import { notebookStatus } from "./status.ts";
+import { desiredDirectBootstrapConfigMap, desiredNotebookFilesConfigMap, desiredNotebookRole, desiredNotebookRoleBinding, desiredNotebookServiceAccount, isDirectNotebook } from "./direct.ts";
 
 export interface NotebookControllerDeps {
   client: KubeClient;
@@ -72,6 +73,14 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
         tokenSecretFound = await ensureNotebookToken(nb);
         gatewayTokenFound = await ensureGatewayToken(nb, gateway);
         if (!gatewayAllowed) await dropGatewayTokenCopy(nb);
+        if (isDirectNotebook(nb)) {
+          // What the provisioner needs, before the pod that uses it.
+          await applyObject(client, desiredNotebookServiceAccount(nb) as KubeObject);
+          await applyObject(client, desiredNotebookRole(nb) as KubeObject);
+          await applyObject(client, desiredNotebookRoleBinding(nb) as KubeObject);
+          await applyObject(client, desiredNotebookFilesConfigMap(nb, deps.render.notebookFiles ?? {}) as KubeObject);
+          await applyObject(client, desiredDirectBootstrapConfigMap(nb, deps.render.kernelFiles ?? {}) as KubeObject);
+        }
         await applyObject(client, desiredNotebookConfigMap(nb) as KubeObject);
         await applyObject(client, desiredNotebookService(nb) as KubeObject);
         // Rendered even while the gateway is missing: the pod starts and reaches the gateway once it exists.
@@ -105,7 +114,7 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
   return {
     name: "notebooks",
     for: GVK.notebook,
-    owns: [owned(GVK.deployment), owned(GVK.service), owned(GVK.configMap), owned(GVK.secret)],
+    owns: [owned(GVK.deployment), owned(GVK.service), owned(GVK.configMap), owned(GVK.secret), owned(GVK.serviceAccount), owned(GVK.role), owned(GVK.roleBinding)],
     watches: [{ ...GVK.gateway, map: notebooksUsing }],
     reconcile: (key) => reconcile(key),
   };

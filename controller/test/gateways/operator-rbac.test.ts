@@ -20,11 +20,14 @@ import {
 import type { ControllerProcess } from "../testing/controller-process.ts";
 import { serviceAccountKubeconfig, startOperator, startSidecar, waitForReady } from "./operator-harness.ts";
 import { OPERATOR_RULES, gatewayRules, leaderElectionRules, type ExplainedRule } from "../../src/gateways/rbac.ts";
+import { NOTEBOOK_DIRECT_RULES } from "../../src/notebooks/direct.ts";
 
 /** The release name the README installs with: also the operator's ServiceAccount and Lease. */
 const RELEASE = "elastic-jupyter-operator";
 const SEED_DIRS = ["examples/elastic", "examples/elastic-with-custom-kernels"];
 const GATEWAYS = ["jupytergateway-elastic", "jupytergateway-elastic-with-custom-kernels"];
+/** A direct-mode notebook (docs/direct-mode.md): the operator gives it a ServiceAccount of its own. */
+const DIRECT_NOTEBOOK = "nb-direct";
 const READY: [string, string][] = [
   ["jupyterkerneltemplate", "jupyterkerneltemplate-elastic-with-custom-kernels"], ["jupyterkernelspec", "python-kubernetes"],
   ...GATEWAYS.map((g): [string, string] => ["jupytergateway", g]),
@@ -109,6 +112,9 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
   it("brings SEED's examples to Ready as the chart's ServiceAccount (leader election included), without an error", async () => {
     for (const manifest of seedManifests(teamNs)) await kubectlOk(["apply", "-n", teamNs, "-f", "-"], manifest);
     for (const [kind, name] of READY) await waitForReady(kind, teamNs, name, "True", undefined, 60_000);
+    // A direct-mode notebook: its ServiceAccount, Role and RoleBinding come from the operator too.
+    await kubectlOk(["apply", "-n", teamNs, "-f", "-"], JSON.stringify({ apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterNotebook", metadata: { name: DIRECT_NOTEBOOK }, spec: { direct: {} } }));
+    await waitFor("the operator to create the direct notebook's RoleBinding", async () => (await kubectl(["get", "rolebinding", `${DIRECT_NOTEBOOK}-notebook`, "-n", teamNs])).code === 0, 60_000);
     // A gateway given its own ServiceAccount: the operator deletes the one it made. (Left in place:
     // deleting it mid-reconcile can fail a status write with 404, which the log reports as an error.)
     await kubectlOk(["apply", "-n", teamNs, "-f", "-"], JSON.stringify({ apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterGateway", metadata: { name: "gw-own-sa" }, spec: {} }));
@@ -133,9 +139,13 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
       addUse("<gateway>", "gateway pods: Enterprise Gateway and the sidecar", identity.token);
     }
     const notebooks = await waitFor("the notebook pods", async () => {
-      const pods = await getJson<{ items: any[] }>(["get", "pods", "-n", teamNs, "-l", "app.kubernetes.io/component=notebook"]);
+      const pods = await getJson<{ items: any[] }>(["get", "pods", "-n", teamNs, "-l", `app.kubernetes.io/component=notebook,app.kubernetes.io/instance!=${DIRECT_NOTEBOOK}`]);
       return pods.items.length === 2 ? pods.items : undefined;
     }, 60_000);
+    const directPod = await waitFor("the direct notebook's pod", async () => (await getJson<{ items: any[] }>(["get", "pods", "-n", teamNs, "-l", `app.kubernetes.io/instance=${DIRECT_NOTEBOOK}`])).items[0], 60_000);
+    const directIdentity = podIdentity(directPod.spec);
+    expect(directIdentity).to.deep.equal({ serviceAccount: `${DIRECT_NOTEBOOK}-notebook`, token: true });
+    addUse("<notebook>-notebook", "direct-mode notebook pods: JupyterLab and the kernel provisioner", directIdentity.token);
     // The kernel pod comes from the gateway's sidecar, run here with the gateway's token.
     const sidecar = await startSidecar(teamNs, GATEWAYS[1]!, mkdtempSync(join(tmpdir(), "ej-kernels-")));
     try {
@@ -165,6 +175,8 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
       ...GATEWAYS.map((gw) => ({ key: `gateway ${gw}`, serviceAccount: gw, saNamespace: teamNs, namespace: teamNs, rules: gatewayRules(gw) })),
       { key: "gateway elsewhere", serviceAccount: GATEWAYS[1]!, saNamespace: teamNs, namespace: otherNs, rules: [] },
       { key: "default", serviceAccount: "default", saNamespace: teamNs, namespace: teamNs, rules: [] },
+      { key: "direct notebook", serviceAccount: `${DIRECT_NOTEBOOK}-notebook`, saNamespace: teamNs, namespace: teamNs, rules: [...NOTEBOOK_DIRECT_RULES] },
+      { key: "direct notebook elsewhere", serviceAccount: `${DIRECT_NOTEBOOK}-notebook`, saNamespace: teamNs, namespace: otherNs, rules: [] },
     ];
     const problems: string[] = [];
     for (const c of cases) {
@@ -178,7 +190,7 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
   });
 
   it(`${DOC} is the table of what was observed`, function () {
-    if (observed.size === 0 || usedBy.size < 3) this.skip(); // the tests above failed before observing
+    if (observed.size === 0 || usedBy.size < 4) this.skip(); // the tests above failed before observing
     const rename = (text: string) => text.replaceAll(opNs, "<release namespace>").replaceAll(teamNs, "<team namespace>").replaceAll(`named \`${GATEWAYS[1]}\``, "named `<gateway>`");
     const usedByText = (sa: string) => (usedBy.get(sa) ?? []).map((u) => `${u.what} (${u.token ? "token mounted" : "no token mounted"})`).join(", ");
     const operatorHere = observed.get("operator")!;
@@ -195,6 +207,11 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
         rows: explainedRows(grantsBeyond(observed.get(`gateway ${GATEWAYS[1]}`)!, API_SERVER_DEFAULTS), gatewayRules(GATEWAYS[1]!)),
       },
       { serviceAccount: "`default` of each namespace with notebooks or kernels", usedBy: usedByText("default"), rows: explainedRows(grantsBeyond(observed.get("default")!, API_SERVER_DEFAULTS), []) },
+      {
+        serviceAccount: "`<notebook>-notebook` (a direct-mode JupyterNotebook's) in the notebook's namespace",
+        usedBy: usedByText("<notebook>-notebook"),
+        rows: explainedRows(grantsBeyond(observed.get("direct notebook")!, API_SERVER_DEFAULTS), [...NOTEBOOK_DIRECT_RULES]),
+      },
     ];
     const doc = serviceAccountsDoc(
       [

@@ -32,6 +32,11 @@ export interface JupyterKernelLaunch {
    */
   language?: string;
   /**
+   * How the kernel is reached. `Gateway` (default): it sends its connection info to `responseAddress`. `Direct`: it listens on fixed ports (52700-52704) of its pod IP with the key held by the Secret `<name>-connection` (key `key`, owned by this JupyterKernel); see docs/direct-mode.md.
+   * @default "Gateway"
+   */
+  connectionMode?: KernelConnectionMode;
+  /**
    * Where the kernel sends its connection info: the gateway's response address, "host:port".
    * @maxLength 261
    * @pattern ^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]+):[0-9]{1,5}$
@@ -67,6 +72,9 @@ export interface JupyterKernelLaunch {
    */
   env?: EnvList;
 }
+
+/** How a kernel is reached: through a gateway's callback, or directly by the notebook server. */
+export type KernelConnectionMode = "Gateway" | "Direct";
 
 /** Lifecycle phase of a kernel, as Enterprise Gateway's process proxy polls it. */
 export type KernelPhase = "Pending" | "Running" | "Succeeded" | "Failed";

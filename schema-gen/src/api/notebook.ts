@@ -2,6 +2,7 @@
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { ResourceRequirements } from "kubernetes-types/core/v1.js";
 import type { CommonStatus, ObjectRef, PodTemplateOverrides } from "./common.ts";
+import type { KernelSpecName } from "./gateway.ts";
 
 /** How users authenticate to the notebook server. */
 export type NotebookAuthMode = "token" | "disable";
@@ -24,10 +25,58 @@ export interface NotebookAuth {
   secretName?: string;
 }
 
-/** Desired state of a JupyterNotebook. */
+/**
+ * Direct mode: the notebook server starts its kernels itself, through the elastic-jupyter kernel
+ * provisioner, as JupyterKernels in its own namespace (no gateway). See docs/direct-mode.md.
+ */
+export interface NotebookDirect {
+  /**
+   * Names of the JupyterKernelSpecs (in this namespace) the notebook offers and may launch. Empty: all of them.
+   * @listType set
+   * @maxItems 256
+   */
+  kernels?: KernelSpecName[];
+  /**
+   * The kernelspec JupyterLab picks when none is named; must be one of `kernels` when that is set.
+   * @maxLength 253
+   * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
+   */
+  defaultKernel?: string;
+  /**
+   * Seconds a kernel may stay idle before the notebook server shuts it down, unless its kernelspec sets `cullIdleTimeout`. 0: never.
+   * @asType integer
+   * @default 3600
+   * @minimum 0
+   * @maximum 31536000
+   */
+  cullIdleTimeout?: number;
+  /**
+   * Seconds between the notebook server's idle checks.
+   * @asType integer
+   * @default 60
+   * @minimum 1
+   * @maximum 86400
+   */
+  cullInterval?: number;
+  /**
+   * Seconds a kernel may take to start, GPU queueing included, before the start fails.
+   * @asType integer
+   * @default 300
+   * @minimum 1
+   * @maximum 86400
+   */
+  launchTimeout?: number;
+}
+
+/**
+ * Desired state of a JupyterNotebook.
+ * @validations [{rule: "!(has(self.gateway) && has(self.direct))", message: "a notebook uses either a gateway or direct mode, not both"}]
+ */
 export interface JupyterNotebookSpec {
-  /** The JupyterGateway that runs this notebook's kernels. Unset: kernels run inside the notebook pod. */
+  /** The JupyterGateway that runs this notebook's kernels. Unset (and no `direct`): kernels run inside the notebook pod. */
   gateway?: ObjectRef;
+  /** Direct mode (opt-in): kernels run as JupyterKernel pods started by the notebook server itself, without a gateway. */
+  direct?: NotebookDirect;
   /** Authentication of the notebook server. */
   auth?: NotebookAuth;
   /**
@@ -59,7 +108,7 @@ export interface JupyterNotebookStatus extends CommonStatus {
   url?: string;
 }
 
-/** A Jupyter notebook server whose kernels run remotely through a JupyterGateway. */
+/** A Jupyter notebook server whose kernels run remotely, through a JupyterGateway or (direct mode) started by the notebook server itself. */
 export interface JupyterNotebook {
   apiVersion: "kubeflow.tkestack.io/v1alpha1";
   kind: "JupyterNotebook";

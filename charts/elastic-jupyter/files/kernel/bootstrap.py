@@ -10,6 +10,12 @@ It runs as the kernel pod's main process and speaks the gateway's kernel-side pr
   4. serve interrupt ({"signum": N}) and shutdown ({"shutdown": 1}) requests on the
      communication port until the kernel exits, then exit with the kernel's status.
 
+Direct mode (a notebook server's kernel provisioner, no gateway): when KERNEL_CONNECTION_KEY is set
+and RESPONSE_ADDRESS is not, the kernel listens on the fixed ports 52700-52704 (shell, iopub,
+stdin, hb, control) of POD_IP with that key, and nothing is sent anywhere: the provisioner learns
+the pod IP from the JupyterKernel's status. Each pod has its own IP, so fixed ports never collide.
+Interrupts come as interrupt_request messages (kernel.json interrupt_mode "message").
+
 Environment (each also accepted with an EG_ prefix):
   KERNEL_ID         required, the kernel's id (the gateway matches the response by it)
   RESPONSE_ADDRESS  required, "host:port" of the gateway's response listener
@@ -44,6 +50,8 @@ import time
 import uuid
 
 ZMQ_PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")
+# Direct mode's ports, in ZMQ_PORT_NAMES order; the provisioner (elastic_jupyter_direct) uses the same.
+DIRECT_PORT_BASE = 52700
 KERNEL_READY_TIMEOUT = float(os.environ.get("KERNEL_BOOTSTRAP_READY_TIMEOUT", "60"))
 RESPONSE_CONNECT_TIMEOUT = float(os.environ.get("KERNEL_BOOTSTRAP_RESPONSE_TIMEOUT", "30"))
 SHUTDOWN_GRACE = 5.0
@@ -84,6 +92,26 @@ def parse_response_address(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise BootstrapError(f"RESPONSE_ADDRESS must be 'host:port', got {text!r}")
     return host.strip("[]"), int(port)
+
+
+def direct_mode(env: dict) -> bool:
+    return bool(_setting(env, "KERNEL_CONNECTION_KEY")) and not _setting(env, "RESPONSE_ADDRESS")
+
+
+def direct_settings_from_env(env: dict) -> dict:
+    if not _setting(env, "KERNEL_ID"):
+        raise BootstrapError("missing environment variable(s): KERNEL_ID")
+    bind_ip = _setting(env, "POD_IP", "0.0.0.0")
+    try:
+        socket.inet_aton(bind_ip)
+    except OSError:
+        raise BootstrapError(f"POD_IP must be an IPv4 address, got {bind_ip!r}") from None
+    return {
+        "kernel_id": _setting(env, "KERNEL_ID"),
+        "language": _setting(env, "KERNEL_LANGUAGE", "python").lower(),
+        "key": _setting(env, "KERNEL_CONNECTION_KEY"),
+        "bind_ip": bind_ip,
+    }
 
 
 def settings_from_env(env: dict) -> dict:
@@ -440,7 +468,47 @@ class KernelSupervisor:
                 self.shutdown()
 
 
+def run_direct(env: dict, extra_command: list[str]) -> int:
+    """Direct mode: fixed ports, the provisioner's key, no callback; supervise until the kernel exits."""
+    settings = direct_settings_from_env(env)
+    kernel_id, bind_ip = settings["kernel_id"], settings["bind_ip"]
+    runtime_dir = tempfile.mkdtemp(prefix="elastic-jupyter-")
+    connection_file = os.path.join(runtime_dir, f"kernel-{kernel_id}.json")
+    try:
+        command = kernel_command(settings["language"], extra_command, connection_file)
+    except BaseException:
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+        raise
+    ports = [DIRECT_PORT_BASE + i for i in range(len(ZMQ_PORT_NAMES))]
+    info = dict(zip(ZMQ_PORT_NAMES, ports))
+    info.update(ip=bind_ip, transport="tcp", signature_scheme="hmac-sha256", key=settings["key"], kernel_name="")
+    with open(os.open(connection_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        json.dump(info, f)
+    kernel = KernelSupervisor(subprocess.Popen(command))
+    signal.signal(signal.SIGTERM, lambda *_: kernel.shutdown())
+    signal.signal(signal.SIGINT, lambda *_: kernel.signal(signal.SIGINT))
+    try:
+        wait_for_ports(kernel.process, bind_ip, ports, KERNEL_READY_TIMEOUT)
+        log(f"kernel {kernel_id} ready (direct mode): ports {ports} on {bind_ip}")
+        is_init = os.getpid() == 1
+        while kernel.process.poll() is None:
+            if is_init:
+                kernel.reap_orphans()
+            time.sleep(0.2)
+    except BaseException:
+        stop_kernel(kernel.process)
+        raise
+    finally:
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+    code = kernel.exit_status()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    log(f"kernel {kernel_id} exited; bootstrap exit status {code}")
+    return code
+
+
 def run(env: dict, extra_command: list[str]) -> int:
+    if direct_mode(env):
+        return run_direct(env, extra_command)
     settings = settings_from_env(env)
     kernel_id = settings["kernel_id"]
     bind_ip = settings["bind_ip"]
