@@ -150,7 +150,7 @@ const invalid: InvalidValues[] = [
   { chart: "team", what: "networkPolicy.enabled a number", values: { networkPolicy: { enabled: 1 } }, names: "'/networkPolicy/enabled'" },
   { chart: "team", what: "an imagePullSecrets entry neither a name nor {name}", values: { imagePullSecrets: [{ secret: "regcred" }] }, names: "'/imagePullSecrets/0'" },
   { chart: "team", what: "a misspelt key names the right one", values: { kernelspecs: [] }, names: "properties '→ write kernelSpecs (keys are case-sensitive)" },
-  { chart: "team", what: "a misplaced key names its place", values: { defaultKernel: "python-kubernetes" }, names: "properties '→ defaultKernel belongs under gateway' required, if 'defaultKernel' exists" },
+  { chart: "team", what: "a misplaced key names its place", values: { defaultKernel: "python-kubernetes" }, names: "properties '→ defaultKernel belongs under gateway, notebooks[].direct' required, if 'defaultKernel' exists" },
   { chart: "team", what: "global.imageRegistry not a host", values: { global: { imageRegistry: "not a registry!" } }, names: "'/global/imageRegistry'" },
 ];
 

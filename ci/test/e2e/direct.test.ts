@@ -69,13 +69,13 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       expect(pod.spec.nodeName).to.equal(env.options.nodeName);
       expect(pod.status.podIP).to.equal(jk.status.podIP);
       // The key: in the Secret (owned by the kernel), referenced by the pod, nowhere in the CR.
-      const secret = JSON.parse(await env.kubectl(["get", "secret", "-n", env.namespace, `${jk.metadata.name}-connection`, "-o", "json"]));
+      const secret = JSON.parse(await env.kubectl(["get", "secret", "-n", env.namespace, `${jk.metadata.name}-connection-${jk.metadata.uid.slice(0, 8)}`, "-o", "json"]));
       expect(secret.metadata.ownerReferences[0]).to.include({ kind: "JupyterKernel", uid: jk.metadata.uid });
       const key = Buffer.from(secret.data.key, "base64").toString("utf8");
       expect(key).to.have.length.above(16);
       expect(JSON.stringify(jk)).not.to.contain(key);
       const keyEnv = pod.spec.containers[0].env.find((e: any) => e.name === "KERNEL_CONNECTION_KEY");
-      expect(keyEnv.valueFrom.secretKeyRef).to.deep.equal({ name: `${jk.metadata.name}-connection`, key: "key" });
+      expect(keyEnv.valueFrom.secretKeyRef).to.deep.equal({ name: `${jk.metadata.name}-connection-${jk.metadata.uid.slice(0, 8)}`, key: "key" });
 
       ch = await nb.connect(id);
       const r = await ch.execute("import os, socket\nprint(os.environ['KERNEL_ID'], socket.gethostname())\n6 * 7");
@@ -155,6 +155,47 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
         }, 30_000);
         expect(err.status).to.equal(503);
         expect(JSON.parse(err.body).message).to.contain(`GPUQuotaExceeded: user ${NAMES.directNotebook} holds 1 of the 1 nvidia.com/gpu`);
+      } finally {
+        await setPolicy(null);
+      }
+    });
+
+    it("a gpuPolicy queue (Queue): a second GPU kernel waits, Queued 1st, while its start request stays open; it starts when the GPU frees and runs a cell", async function () {
+      this.timeout(120_000);
+      const setPolicy = (gpuPolicy: object | null) => env.kubectl(["patch", "jupyterkernelspec", NAMES.gpuKernelspec, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { gpuPolicy } })]);
+      try {
+        await setPolicy({ maxPerNamespace: { "nvidia.com/gpu": 1 }, whenFull: "Queue", queueTimeout: 50 });
+        // The holder from above, active again (the idle culler may have taken it meanwhile: then a new one).
+        if (holder && (await nb.kernels()).some((k) => k.id === holder)) {
+          const ch = await nb.connect(holder);
+          await ch.execute("1");
+          ch.close();
+        } else {
+          holder = (await nb.startKernel(NAMES.gpuKernelspec)).id;
+        }
+        const t0 = Date.now();
+        const second = nb.startKernel(NAMES.gpuKernelspec).then((k) => ({ k, at: Date.now() }), (e: unknown) => ({ e, at: Date.now() }));
+        const queued = await until("the second GPU kernel to wait in the queue, 1st", async () => {
+          const ks = await list("jupyterkernels", `kubeflow.tkestack.io/notebook=${NAMES.directNotebook}`);
+          return ks.find((k) => k.spec.kernelId !== holder && k.status?.reason === "Queued" && k.status?.queuePosition === 1);
+        }, 30_000);
+        expect(queued.status.phase).to.equal("Pending");
+        expect(queued.status.message).to.match(/1st of 1 in namespace .*'s GPU queue/);
+        expect(await kernelPod(queued.spec.kernelId)).to.equal(undefined); // queued kernels get no pod
+        await new Promise((r) => setTimeout(r, 2000));
+        expect(await Promise.race([second.then(() => "answered"), Promise.resolve("pending")]), "the start request waits while queued").to.equal("pending");
+        const freed = Date.now();
+        await nb.shutdown(holder);
+        holder = "";
+        const r = await second;
+        if (!("k" in r)) throw r.e;
+        holder = r.k.id;
+        expect(holder).to.equal(queued.spec.kernelId);
+        console.log(`      queued ${((freed - t0) / 1000).toFixed(1)} s; started ${((r.at - freed) / 1000).toFixed(1)} s after the GPU was freed`);
+        const ch = await nb.connect(holder);
+        expect((await ch.execute("print('admitted')")).text).to.equal("admitted\n");
+        ch.close();
+        expect((await kernelObject(holder)).status.gpus).to.equal(1);
       } finally {
         await setPolicy(null);
       }

@@ -69,7 +69,7 @@ def test_launch_timeout_is_the_users_only_when_shorter_than_the_notebooks():
 def test_the_key_lives_in_a_secret_owned_by_the_jupyterkernel():
     kernel = dict(manifest(), metadata=dict(manifest()["metadata"], uid="kuid"))
     s = resource.connection_secret_manifest(kernel, b"s3cret")
-    assert s["metadata"]["name"] == f"kernel-{KERNEL_ID}-connection"
+    assert s["metadata"]["name"] == f"kernel-{KERNEL_ID}-connection-kuid"
     assert s["metadata"]["ownerReferences"] == [{"apiVersion": "kubeflow.tkestack.io/v1alpha1", "kind": "JupyterKernel", "name": f"kernel-{KERNEL_ID}", "uid": "kuid"}]
     assert s["data"] == {"key": "czNjcmV0"}
 

@@ -17,8 +17,10 @@ export function isDirectKernel(kernel: JupyterKernel): boolean {
   return kernel.spec.connectionMode === "Direct" || kernel.metadata?.labels?.[LABELS.notebook] !== undefined;
 }
 
+/** One Secret per JupyterKernel incarnation (its uid): a restart recreates the kernel under the same
+ *  name while the garbage collector may still be deleting the old kernel's Secret. */
 export function connectionSecretName(kernel: JupyterKernel): string {
-  return `${kernel.metadata!.name!}-connection`;
+  return `${kernel.metadata!.name!}-connection-${(kernel.metadata!.uid ?? "").slice(0, 8)}`;
 }
 
 /** The kernel container's env that direct mode adds: the key, from the Secret, never the CR. */

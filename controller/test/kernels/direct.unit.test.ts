@@ -74,7 +74,7 @@ describe("direct-mode kernels", () => {
     expect(c.command).to.deep.equal(BOOTSTRAP_COMMAND);
     expect(pod.spec!.volumes!.find((v) => v.name === "elastic-jupyter-bootstrap")!.configMap!.name).to.equal("alice-notebook-kernel-bootstrap");
     const env = Object.fromEntries(c.env!.map((e) => [e.name, e]));
-    expect(env.KERNEL_CONNECTION_KEY).to.deep.equal({ name: "KERNEL_CONNECTION_KEY", valueFrom: { secretKeyRef: { name: `kernel-${ID}-connection`, key: "key" } } });
+    expect(env.KERNEL_CONNECTION_KEY).to.deep.equal({ name: "KERNEL_CONNECTION_KEY", valueFrom: { secretKeyRef: { name: `kernel-${ID}-connection-uid-k`, key: "key" } } });
     expect(env.KERNEL_USERNAME!.value).to.equal("alice");
     for (const n of ["RESPONSE_ADDRESS", "PUBLIC_KEY", "PORT_RANGE"]) expect(env[n], n).to.equal(undefined);
     expect(pod.spec!.automountServiceAccountToken).to.equal(false);

@@ -122,27 +122,45 @@ describe("sidecar: GPU policy and the fair GPU queue (controller as a real proce
   });
 
   it("a full cluster queues GPU kernels behind the one waiting for a node, instead of failing them", async () => {
-    // No namespace limit now; the test cluster's two GPU nodes have 4 GPUs each. Only those: other
-    // tests may add GPU-kind nodes (a HAMi node offers 40 nvidia.com/gpu), and the plain GPU nodes
-    // alone carry the GPU operator's gpu.count label.
-    await apply({ apiVersion: API, kind: "JupyterGateway", metadata: { name: "gw" }, spec: { launchTimeout: 300, gpuPolicy: { queueTimeout: 120 } } });
-    await kernelspec("whole-node", {}, { count: 4, max: 4 }, { nodeSelector: { "nvidia.com/gpu.count": "4" } });
-    await kernel("f-1", "whole-node", "alice");
-    await kernel("f-2", "whole-node", "bob");
-    await until("f-1", "Running", (s) => s.phase === "Running");
-    await until("f-2", "Running", (s) => s.phase === "Running");
-    await kernel("f-3", "whole-node", "carol");
-    const head = await until("f-3", "Queued for a node", (s) => s.reason === "Queued" && /no node has a free nvidia.com\/gpu/.test(s.message ?? ""));
-    expect(head.queuePosition).to.equal(1);
-    expect(head.message).to.match(/Insufficient nvidia.com\/gpu/);
-    await kernel("f-4", "whole-node", "dave");
-    const behind = await until("f-4", "Queued 2nd", (s) => s.reason === "Queued" && s.queuePosition === 2);
-    expect(behind.message).to.match(/no node has a free nvidia.com\/gpu/);
-    const pods = (await getJson(["-n", ns, "get", "pods", "-l", "component=kernel"])).items.map((p: any) => p.metadata.name).sort();
-    expect(pods).to.deep.equal(["f-1", "f-2", "f-3"]); // one pod waits for a node, the rest wait in our queue
-    await remove("f-1");
-    await until("f-3", "Running", (s) => s.phase === "Running");
-    await until("f-4", "head of the queue, its pod waiting for a node", (s) => s.reason === "Queued" && s.queuePosition === 1 && /no node has a free/.test(s.message ?? ""));
+    // Its own two kwok GPU nodes with 4 GPUs each, tainted so that only this test's kernels land
+    // there: other tests add GPU-kind nodes (a HAMi node offers 40 nvidia.com/gpu) and may leave
+    // GPU pods on the shared ones, and "full" must mean full.
+    const pool = "elastic-jupyter.test/pool";
+    const nodes = [0, 1].map((i) => `${ns}-gpu-${i}`);
+    for (const name of nodes) {
+      await kubectlOk(["apply", "-f", "-"], JSON.stringify({
+        apiVersion: "v1", kind: "Node",
+        metadata: { name, annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" }, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", type: "kwok", [pool]: ns } },
+        spec: { taints: [{ key: pool, value: ns, effect: "NoSchedule" }] },
+        status: { allocatable: { cpu: "32", memory: "256Gi", pods: "110", [GPU]: "4" }, capacity: { cpu: "32", memory: "256Gi", pods: "110", [GPU]: "4" } },
+      }));
+    }
+    try {
+      for (const name of nodes) {
+        await waitFor(`node ${name} to be ready`, async () => (await getJson(["get", "node", name])).status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"), 60_000);
+      }
+      await apply({ apiVersion: API, kind: "JupyterGateway", metadata: { name: "gw" }, spec: { launchTimeout: 300, gpuPolicy: { queueTimeout: 120 } } });
+      await kernelspec("whole-node", {}, { count: 4, max: 4 }, { nodeSelector: { [pool]: ns }, tolerations: [{ key: pool, operator: "Equal", value: ns, effect: "NoSchedule" }] });
+      await kernel("f-1", "whole-node", "alice");
+      await kernel("f-2", "whole-node", "bob");
+      await until("f-1", "Running", (s) => s.phase === "Running");
+      await until("f-2", "Running", (s) => s.phase === "Running");
+      await kernel("f-3", "whole-node", "carol");
+      const head = await until("f-3", "Queued for a node", (s) => s.reason === "Queued" && /no node has a free nvidia.com\/gpu/.test(s.message ?? ""));
+      expect(head.queuePosition).to.equal(1);
+      expect(head.message).to.match(/Insufficient nvidia.com\/gpu/);
+      await kernel("f-4", "whole-node", "dave");
+      const behind = await until("f-4", "Queued 2nd", (s) => s.reason === "Queued" && s.queuePosition === 2);
+      expect(behind.message).to.match(/no node has a free nvidia.com\/gpu/);
+      const pods = (await getJson(["-n", ns, "get", "pods", "-l", "component=kernel"])).items.map((p: any) => p.metadata.name).sort();
+      expect(pods).to.deep.equal(["f-1", "f-2", "f-3"]); // one pod waits for a node, the rest wait in our queue
+      await remove("f-1");
+      await until("f-3", "Running", (s) => s.phase === "Running");
+      await until("f-4", "head of the queue, its pod waiting for a node", (s) => s.reason === "Queued" && s.queuePosition === 1 && /no node has a free/.test(s.message ?? ""));
+    } finally {
+      await kubectlOk(["-n", ns, "delete", "jupyterkernel", "--all", "--wait=true"]);
+      await kubectlOk(["delete", "node", ...nodes, "--wait=false"]);
+    }
   });
 
   it("a ResourceQuota's refusal under a gpuPolicy: Fail ends the kernel at once with the quota's words; Queue waits until queueTimeout", async () => {

@@ -41,8 +41,10 @@ def kernel_resource_name(kernel_id: str) -> str:
     return f"kernel-{kernel_id}"
 
 
-def connection_secret_name(kernel_name: str) -> str:
-    return f"{kernel_name}-connection"
+def connection_secret_name(kernel_name: str, kernel_uid: str) -> str:
+    """One Secret per JupyterKernel incarnation: a restart recreates the kernel under the same name
+    while the garbage collector may still be deleting the old kernel's Secret."""
+    return f"{kernel_name}-connection-{kernel_uid[:8]}"
 
 
 def parse_gpus(value: str | None) -> int | None:
@@ -139,7 +141,7 @@ def connection_secret_manifest(kernel: dict, key: bytes | str) -> dict:
         "kind": "Secret",
         "type": "Opaque",
         "metadata": {
-            "name": connection_secret_name(name),
+            "name": connection_secret_name(name, kernel["metadata"]["uid"]),
             "namespace": kernel["metadata"]["namespace"],
             "labels": {"kernel_id": kernel["spec"]["kernelId"], "app.kubernetes.io/managed-by": MANAGED_BY},
             "ownerReferences": [
