@@ -32,8 +32,7 @@ export interface JupyterKernelLaunch {
    */
   language?: string;
   /**
-   * How the kernel is reached. `Gateway` (default): it sends its connection info to `responseAddress`. `Direct`: it listens on fixed ports (52700-52704) of its pod IP with the key held by the Secret `<name>-connection` (key `key`, owned by this JupyterKernel); see docs/direct-mode.md.
-   * @default "Gateway"
+   * How the kernel is reached. `Gateway` (when unset): it sends its connection info to `responseAddress`. `Direct`: it listens on fixed ports (52700-52704) of its pod IP with the key held by the Secret `<name>-connection-<first 8 characters of this JupyterKernel's uid>` (key `key`, owned by this JupyterKernel); see docs/direct-mode.md.
    */
   connectionMode?: KernelConnectionMode;
   /**
