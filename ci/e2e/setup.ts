@@ -90,8 +90,10 @@ export interface E2EEnvironment {
 }
 
 /** The process kubelet's "container runs in its image root" lines: which processes ran from an image's root. */
-export function imageRoots(kubeletLog: string): Array<{ pod: string; container: string; pid: number; imageDigest: string; procRoot: string; exe: string; rootEntries: string }> {
-  return readFileSync(kubeletLog, "utf8").split("\n").filter((l) => l.includes("container runs in its image root")).map((l) => JSON.parse(l));
+/** What this kubelet logged of the containers it ran in image roots (a demo's state directory
+ *  outlives the run, and its kubelet log holds earlier runs' lines before logStart). */
+export function imageRoots(kubelet: Pick<ProcessKubeletHandle, "logFile" | "logStart">): Array<{ pod: string; container: string; pid: number; imageDigest: string; procRoot: string; exe: string; rootEntries: string }> {
+  return readFileSync(kubelet.logFile).subarray(kubelet.logStart).toString("utf8").split("\n").filter((l) => l.includes("container runs in its image root")).map((l) => JSON.parse(l));
 }
 
 /** The pinned Helm 3 (ci/build-tools.sh builds it into the tool cache). */
@@ -263,7 +265,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
     await kubectl(["apply", "--server-side", "--field-manager=e2e", "-n", o.namespace, "-f", manifestFile]);
     // Cluster-scoped objects outlive the namespace: removed with the environment.
     started.push(() => kubectl(["delete", "-n", o.namespace, "--ignore-not-found", "--wait=false", "-f", manifestFile]));
-    const opStarted = (): any => readFileSync(kubelet.logFile, "utf8").split("\n").filter((l) => l.includes('"container started"'))
+    const opStarted = (): any => readFileSync(kubelet.logFile).subarray(kubelet.logStart).toString("utf8").split("\n").filter((l) => l.includes('"container started"'))
       .map((l) => JSON.parse(l)).filter((l) => l.container === "operator" && l.pod?.startsWith(`${o.namespace}/`)).pop();
     const opPod = await until("the operator pod to be ready", async () => {
       const pods = await getJson<{ items: any[] }>(["get", "pods", "-n", o.namespace, "-l", "app.kubernetes.io/component=operator"]);
@@ -292,7 +294,7 @@ export async function startE2E(o: E2EOptions): Promise<E2EEnvironment> {
       return specs.includes(NAMES.cpuKernelspec) && specs.includes(NAMES.gpuKernelspec);
     }, 90_000, diag(`gateway ${gatewayUrl}`));
     step(`gateway pod ${gwPod.metadata.name} serving at ${gatewayUrl}`);
-    for (const l of imageRoots(kubelet.logFile)) step(`${l.container} (pid ${l.pid}) runs in image ${l.imageDigest}: /proc/${l.pid}/root -> ${l.procRoot}, exe ${l.exe}, root holds ${l.rootEntries}`);
+    for (const l of imageRoots(kubelet)) step(`${l.container} (pid ${l.pid}) runs in image ${l.imageDigest}: /proc/${l.pid}/root -> ${l.procRoot}, exe ${l.exe}, root holds ${l.rootEntries}`);
 
     await apply(e2eResources(o, gwPod.status.podIP));
     const nbPod = await until("the notebook pod to run", () => podOf(`app.kubernetes.io/component=notebook,app.kubernetes.io/instance=${NAMES.notebook}`), 90_000, diag("notebook pod"));

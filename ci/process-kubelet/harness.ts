@@ -31,6 +31,8 @@ export interface ProcessKubeletHandle {
   stateDir: string;
   /** The kubelet's own log (JSON lines). */
   logFile: string;
+  /** Where this kubelet's lines begin in logFile (a kubelet started again appends to the same log). */
+  logStart: number;
   pid: number;
   /** SIGTERM and wait for exit (SIGKILL after timeoutMs); resolves with the exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
@@ -68,7 +70,7 @@ export async function startProcessKubelet(o: ProcessKubeletOptions): Promise<Pro
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((r) => child.on("exit", (code, signal) => { exitCode = code ?? (signal ? 128 : null); r(exitCode); }));
   const handle: ProcessKubeletHandle = {
-    nodeName: o.nodeName, stateDir: o.stateDir, logFile, pid: child.pid!,
+    nodeName: o.nodeName, stateDir: o.stateDir, logFile, logStart, pid: child.pid!,
     async stop(timeoutMs = 60_000) {
       if (exitCode !== undefined) return exitCode;
       child.kill("SIGTERM");
