@@ -261,6 +261,17 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       expect(deniedAs({ ...base, metadata: { ...base.metadata, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "other", uid: "00000000-0000-0000-0000-000000000000" }] } })).to.contain("owned by the notebook pod that creates them");
     });
 
+    /** The operator's refusal of a kernel: Failed with DirectKernelNotAllowed, and no pod. */
+    const refused = async (id: string): Promise<any> => {
+      const jk = await until("the operator to refuse the kernel", async () => {
+        const k = await kernelObject(id);
+        return k?.status?.phase === "Failed" ? k : undefined;
+      }, 30_000);
+      expect(jk.status.reason).to.equal("DirectKernelNotAllowed");
+      expect(await kernelPod(id)).to.equal(undefined);
+      return jk;
+    };
+
     it("a JupyterKernel it creates asking for more than direct mode allows fails with the reasons, and gets no pod", async () => {
       const id = "00000000-0000-4000-8000-00000000d1ec";
       const name = `kernel-${id}`;
@@ -273,13 +284,8 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
         },
       }));
       try {
-        const jk = await until("the operator to refuse the kernel", async () => {
-          const k = await kernelObject(id);
-          return k?.status?.phase === "Failed" ? k : undefined;
-        }, 30_000);
-        expect(jk.status.reason).to.equal("DirectKernelNotAllowed");
+        const jk = await refused(id);
         for (const part of ["spec.username must be the notebook's name", "spec.env LD_PRELOAD is not allowed", "spec.env KERNEL_TOKEN must be a plain value"]) expect(jk.status.message).to.contain(part);
-        expect(await kernelPod(id)).to.equal(undefined);
       } finally {
         await env.kubectl(["delete", "jupyterkernel", "-n", env.namespace, name, "--ignore-not-found"]);
       }
@@ -298,13 +304,8 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
         spec: { kernelId: id, connectionMode: "Direct", kernelSpec: { name: "not-offered" }, username: NAMES.directNotebook },
       }));
       try {
-        const jk = await until("the operator to refuse the kernel", async () => {
-          const k = await kernelObject(id);
-          return k?.status?.phase === "Failed" ? k : undefined;
-        }, 30_000);
-        expect(jk.status.reason).to.equal("DirectKernelNotAllowed");
+        const jk = await refused(id);
         expect(jk.status.message).to.contain(`kernelspec not-offered is not one notebook ${NAMES.directNotebook} offers`);
-        expect(await kernelPod(id)).to.equal(undefined);
       } finally {
         await env.kubectl(["delete", "jupyterkernel", "-n", env.namespace, name, "--ignore-not-found"]);
         await env.kubectl(["delete", "jupyterkernelspec", "-n", env.namespace, "not-offered", "--ignore-not-found"]);

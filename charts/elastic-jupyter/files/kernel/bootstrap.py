@@ -98,19 +98,24 @@ def direct_mode(env: dict) -> bool:
     return bool(_setting(env, "KERNEL_CONNECTION_KEY")) and not _setting(env, "RESPONSE_ADDRESS")
 
 
-def direct_settings_from_env(env: dict) -> dict:
-    if not _setting(env, "KERNEL_ID"):
-        raise BootstrapError("missing environment variable(s): KERNEL_ID")
+def _bind_ip(env: dict, why: str = "") -> str:
+    """POD_IP (default: all interfaces), which must be IPv4."""
     bind_ip = _setting(env, "POD_IP", "0.0.0.0")
     try:
         socket.inet_aton(bind_ip)
     except OSError:
-        raise BootstrapError(f"POD_IP must be an IPv4 address, got {bind_ip!r}") from None
+        raise BootstrapError(f"POD_IP must be an IPv4 address{why}, got {bind_ip!r}") from None
+    return bind_ip
+
+
+def direct_settings_from_env(env: dict) -> dict:
+    if not _setting(env, "KERNEL_ID"):
+        raise BootstrapError("missing environment variable(s): KERNEL_ID")
     return {
         "kernel_id": _setting(env, "KERNEL_ID"),
         "language": _setting(env, "KERNEL_LANGUAGE", "python").lower(),
         "key": _setting(env, "KERNEL_CONNECTION_KEY"),
-        "bind_ip": bind_ip,
+        "bind_ip": _bind_ip(env),
     }
 
 
@@ -124,11 +129,7 @@ def settings_from_env(env: dict) -> dict:
         rsa_public_numbers(public_der)
     except Exception as err:  # any decoding problem means the value is not what EG sends
         raise BootstrapError(f"PUBLIC_KEY is not a base64 DER RSA public key: {err}") from None
-    bind_ip = _setting(env, "POD_IP", "0.0.0.0")
-    try:
-        socket.inet_aton(bind_ip)
-    except OSError:
-        raise BootstrapError(f"POD_IP must be an IPv4 address (Enterprise Gateway reaches kernels over IPv4), got {bind_ip!r}") from None
+    bind_ip = _bind_ip(env, " (Enterprise Gateway reaches kernels over IPv4)")
     return {
         "kernel_id": _setting(env, "KERNEL_ID"),
         "language": _setting(env, "KERNEL_LANGUAGE", "python").lower(),
