@@ -145,16 +145,17 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       expect(Date.now() - t0).to.be.below(25_000);
     });
 
-    it("a gpuPolicy limit (Fail) is the error the user sees: GPUQuotaExceeded, no pod", async () => {
-      const setPolicy = (gpuPolicy: object | null) => env.kubectl(["patch", "jupyterkernelspec", NAMES.gpuKernelspec, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { gpuPolicy } })]);
+    it("a gpuPolicy limit (Fail) of the namespace's gateway governs direct kernels too: GPUQuotaExceeded is the error the user sees, no pod", async () => {
+      // Direct mode must not be a way around a namespace's limits: the gateway's policy applies.
+      const setPolicy = (gpuPolicy: object | null) => env.kubectl(["patch", "jupytergateway", NAMES.gateway, "-n", env.namespace, "--type=merge", "-p", JSON.stringify({ spec: { gpuPolicy } })]);
       try {
         await setPolicy({ maxPerUser: { "nvidia.com/gpu": 1 }, whenFull: "Fail" });
-        const err = await until("the per-user limit to refuse", async () => {
+        const err = await until("the gateway's per-user limit to refuse", async () => {
           const e = await nb.startKernel(NAMES.gpuKernelspec).then(() => undefined, (x: unknown) => x);
           return e instanceof HttpError && /GPUQuotaExceeded/.test(e.body) ? e : undefined;
         }, 30_000);
         expect(err.status).to.equal(503);
-        expect(JSON.parse(err.body).message).to.contain(`GPUQuotaExceeded: user ${NAMES.directNotebook} holds 1 of the 1 nvidia.com/gpu`);
+        expect(JSON.parse(err.body).message).to.contain(`GPUQuotaExceeded: user ${NAMES.directNotebook} holds 1 of the 1 nvidia.com/gpu JupyterGateway ${NAMES.gateway} allows per user`);
       } finally {
         await setPolicy(null);
       }

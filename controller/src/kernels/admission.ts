@@ -68,14 +68,20 @@ interface Blocked {
   message: string;
 }
 
-/** The policies that apply to a kernel, the gateway's first; whenFull and queueTimeout with the kernelspec's winning. */
-export function effectivePolicy(gateway: { name: string; policy?: GpuPolicy; launchTimeoutS?: number } | undefined, kernelSpec: { name: string; policy?: GpuPolicy } | undefined, kernelLaunchTimeoutS?: number): { policies: PolicyScope[]; whenFull: GpuWhenFull; queueTimeoutS: number } | undefined {
+/**
+ * The policies that apply to a kernel: its namespace's (the gateway's; for a direct kernel every
+ * gateway's of the namespace, so switching a notebook to direct mode never escapes a namespace
+ * limit) and its kernelspec's. whenFull and queueTimeout: the kernelspec's, else the first
+ * gateway's; queueTimeout is clamped below the launch's timeout (`launchTimeoutS`: the kernel's
+ * own, else the gateway's, else Enterprise Gateway's default).
+ */
+export function effectivePolicy(gateways: readonly { name: string; policy?: GpuPolicy; launchTimeoutS?: number }[], kernelSpec: { name: string; policy?: GpuPolicy } | undefined, launchTimeoutS?: number): { policies: PolicyScope[]; whenFull: GpuWhenFull; queueTimeoutS: number } | undefined {
   const policies: PolicyScope[] = [];
-  if (gateway?.policy) policies.push({ scope: { kind: "namespace" }, source: `JupyterGateway ${gateway.name}`, policy: gateway.policy });
+  for (const gw of gateways) if (gw.policy) policies.push({ scope: { kind: "namespace" }, source: `JupyterGateway ${gw.name}`, policy: gw.policy });
   if (kernelSpec?.policy) policies.push({ scope: { kind: "kernelspec", name: kernelSpec.name }, source: `JupyterKernelSpec ${kernelSpec.name}`, policy: kernelSpec.policy });
   if (policies.length === 0) return undefined;
-  const launchTimeoutS = kernelLaunchTimeoutS ?? gateway?.launchTimeoutS ?? EG_DEFAULT_LAUNCH_TIMEOUT_S;
-  const ceiling = Math.max(1, launchTimeoutS - QUEUE_TIMEOUT_MARGIN_S);
+  const gateway = gateways.find((g) => g.policy);
+  const ceiling = Math.max(1, (launchTimeoutS ?? gateways[0]?.launchTimeoutS ?? EG_DEFAULT_LAUNCH_TIMEOUT_S) - QUEUE_TIMEOUT_MARGIN_S);
   const asked = kernelSpec?.policy?.queueTimeout ?? gateway?.policy?.queueTimeout ?? ceiling;
   return {
     policies,

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from "../runtime/log.ts";
 import { directKernelNotebook } from "./direct.ts";
 import { kernelPodForCache } from "./pod.ts";
 import type { KernelPodPolicy } from "./policy.ts";
-import { KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel } from "./reconciler.ts";
+import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel } from "./reconciler.ts";
 
 const KERNEL_POD_SELECTOR = "component=kernel";
 
@@ -47,6 +47,8 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
       { ...KERNELSPEC_GVK, map: (o) => pendingWhere((k) => k.spec.kernelSpec?.name === o.metadata?.name)(o) },
       { ...KERNEL_TEMPLATE_GVK, map: (o) => pendingWhere(() => true)(o) },
       { ...NOTEBOOK_GVK, map: (o) => pendingWhere((k) => directKernelNotebook(k) === o.metadata?.name)(o) },
+      // A namespace's gateways' gpuPolicy governs its direct kernels too: a change may admit queued ones.
+      { ...GATEWAY_GVK, map: queued },
       { ...directKernels, map: queued },
       { ...kernelPods, map: queued },
     ],

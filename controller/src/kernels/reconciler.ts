@@ -7,6 +7,7 @@ import { applyStatus } from "../runtime/apply.ts";
 import type { Cache } from "../runtime/cache.ts";
 import { KubeApiError, isConflict, splitKey, type GroupVersionKind, type KubeClient, type KubeObject } from "../runtime/client.ts";
 import { connectionSecretName, directKernelNotebook } from "./direct.ts";
+import { DIRECT_DEFAULTS } from "../notebooks/direct.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Logger } from "../runtime/log.ts";
 import { decideAdmission, effectivePolicy, type GpuHolder, type GpuRequest } from "./admission.ts";
@@ -260,13 +261,18 @@ function quotaUnderPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, ker
   return { ...refusal, requeueAfterMs: Math.min(refusal.requeueAfterMs ?? leftMs, leftMs) };
 }
 
-/** The gpuPolicy that governs this kernel, if any: its gateway's and its kernelspec's. */
+/** The gpuPolicy that governs this kernel, if any: its gateway's (a direct kernel: every gateway's
+ *  of its namespace) and its kernelspec's. */
 function kernelPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined) {
   const ns = kernel.metadata!.namespace!;
-  const gw = deps.gateway ? deps.cache.get<JupyterGateway>(GATEWAY_GVK, ns, deps.gateway) : undefined;
-  const launch = Number(kernel.spec.env?.find((e) => e.name === "KERNEL_LAUNCH_TIMEOUT")?.value);
+  const gateways = deps.direct
+    ? deps.cache.list<JupyterGateway>(GATEWAY_GVK, { namespace: ns }).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))
+    : [deps.gateway ? deps.cache.get<JupyterGateway>(GATEWAY_GVK, ns, deps.gateway) : undefined].filter((g) => g !== undefined);
+  const launch = deps.direct
+    ? notebookOf(deps, kernel)?.spec.direct?.launchTimeout ?? DIRECT_DEFAULTS.launchTimeout
+    : Number(kernel.spec.env?.find((e) => e.name === "KERNEL_LAUNCH_TIMEOUT")?.value);
   return effectivePolicy(
-    gw ? { name: gw.metadata!.name!, ...(gw.spec.gpuPolicy ? { policy: gw.spec.gpuPolicy } : {}), ...(gw.spec.launchTimeout ? { launchTimeoutS: gw.spec.launchTimeout } : {}) } : undefined,
+    gateways.map((gw) => ({ name: gw.metadata!.name!, ...(gw.spec.gpuPolicy ? { policy: gw.spec.gpuPolicy } : {}), ...(gw.spec.launchTimeout ? { launchTimeoutS: gw.spec.launchTimeout } : {}) })),
     kernelSpec ? { name: kernelSpec.metadata!.name!, ...(kernelSpec.spec.gpuPolicy ? { policy: kernelSpec.spec.gpuPolicy } : {}) } : undefined,
     Number.isFinite(launch) && launch > 0 ? launch : undefined,
   );

@@ -7,7 +7,7 @@ const GPU = "nvidia.com/gpu";
 const MIG = "nvidia.com/mig-1g.10gb";
 
 function request(key: string, user: string, ageS: number, policy: GpuPolicy, more: Partial<GpuRequest> = {}): GpuRequest {
-  const eff = effectivePolicy({ name: "gw", policy, launchTimeoutS: 120 }, undefined)!;
+  const eff = effectivePolicy([{ name: "gw", policy, launchTimeoutS: 120 }], undefined)!;
   return { key: `team-a/${key}`, user, usage: { [GPU]: 1 }, createdMs: now.getTime() - ageS * 1000, ...eff, ...more };
 }
 const holder = (key: string, user: string, usage: Record<string, number> = { [GPU]: 1 }, kernelSpec?: string): GpuHolder => ({ key: `team-a/${key}`, user, usage, ...(kernelSpec ? { kernelSpec } : {}) });
@@ -16,15 +16,26 @@ const ctx = (holders: GpuHolder[], waiting: GpuRequest[], more: Partial<Admissio
 
 describe("GPU admission", () => {
   it("no policy at all: nothing to decide", () => {
-    expect(effectivePolicy({ name: "gw" }, { name: "py" })).to.equal(undefined);
+    expect(effectivePolicy([{ name: "gw" }], { name: "py" })).to.equal(undefined);
   });
 
   it("queueTimeout defaults to the launch timeout less 5 s, and is clamped below it; the kernel's KERNEL_LAUNCH_TIMEOUT wins", () => {
-    expect(effectivePolicy({ name: "gw", policy: {}, launchTimeoutS: 120 }, undefined)!.queueTimeoutS).to.equal(115);
-    expect(effectivePolicy({ name: "gw", policy: { queueTimeout: 600 } }, undefined)!.queueTimeoutS).to.equal(25); // EG's default 30 s
-    expect(effectivePolicy({ name: "gw", policy: { queueTimeout: 60 }, launchTimeoutS: 300 }, { name: "py", policy: { queueTimeout: 20 } })!.queueTimeoutS).to.equal(20);
-    expect(effectivePolicy({ name: "gw", policy: {} }, undefined, 90)!.queueTimeoutS).to.equal(85);
-    expect(effectivePolicy({ name: "gw", policy: { whenFull: "Fail" } }, { name: "py", policy: { whenFull: "Queue" } })!.whenFull).to.equal("Queue");
+    expect(effectivePolicy([{ name: "gw", policy: {}, launchTimeoutS: 120 }], undefined)!.queueTimeoutS).to.equal(115);
+    expect(effectivePolicy([{ name: "gw", policy: { queueTimeout: 600 } }], undefined)!.queueTimeoutS).to.equal(25); // EG's default 30 s
+    expect(effectivePolicy([{ name: "gw", policy: { queueTimeout: 60 }, launchTimeoutS: 300 }], { name: "py", policy: { queueTimeout: 20 } })!.queueTimeoutS).to.equal(20);
+    expect(effectivePolicy([{ name: "gw", policy: {} }], undefined, 90)!.queueTimeoutS).to.equal(85);
+    expect(effectivePolicy([{ name: "gw", policy: { whenFull: "Fail" } }], { name: "py", policy: { whenFull: "Queue" } })!.whenFull).to.equal("Queue");
+  });
+
+  it("a direct kernel is under every gateway policy of its namespace, and its notebook's launch timeout", () => {
+    const eff = effectivePolicy([{ name: "a", policy: { maxPerNamespace: { [GPU]: 4 } } }, { name: "b" }, { name: "c", policy: { maxPerUser: { [GPU]: 1 }, whenFull: "Fail" } }], undefined, 300)!;
+    expect(eff.policies.map((p) => p.source)).to.deep.equal(["JupyterGateway a", "JupyterGateway c"]);
+    expect(eff.queueTimeoutS).to.equal(295);
+    expect(eff.whenFull).to.equal("Queue"); // the first gateway with a policy speaks for the namespace
+    const r: GpuRequest = { key: "team-a/k", user: "nb", usage: { [GPU]: 1 }, createdMs: now.getTime(), ...eff };
+    const d = decideAdmission(r, ctx([holder("x", "nb")], [r]));
+    expect(d.kind).to.equal("queue");
+    expect((d as { message: string }).message).to.match(/JupyterGateway c/);
   });
 
   it("per kernel: a request over maxPerKernel fails at once, whatever whenFull says", () => {
@@ -125,7 +136,7 @@ describe("GPU admission", () => {
   });
 
   it("a kernelspec's limit counts only its own kernels", () => {
-    const eff = effectivePolicy({ name: "gw", policy: {} }, { name: "a100", policy: { maxPerUser: { [GPU]: 1 } } }, 120)!;
+    const eff = effectivePolicy([{ name: "gw", policy: {} }], { name: "a100", policy: { maxPerUser: { [GPU]: 1 } } }, 120)!;
     const r: GpuRequest = { key: "team-a/k", user: "alice", kernelSpec: "a100", usage: { [GPU]: 1 }, createdMs: now.getTime(), ...eff };
     expect(decideAdmission(r, ctx([holder("t4", "alice", { [GPU]: 1 }, "t4")], [r])).kind).to.equal("admit");
     const d = decideAdmission(r, ctx([holder("x", "alice", { [GPU]: 1 }, "a100")], [r]));
