@@ -5,6 +5,7 @@
 // with e2e.test.ts, whose gateway-mode notebook the latency table measures beside this one.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { HttpError, JupyterServer, type KernelChannels } from "../../e2e/jupyter-client.ts";
 import { latencyTable, measureExecuteRoundTrips, measureKernelStarts } from "../../e2e/latency.ts";
 import { NAMES, until, type E2EEnvironment } from "../../e2e/setup.ts";
@@ -315,6 +316,41 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
   });
 
   describe("orphans: the notebook pod owns its kernels", () => {
+    it("a notebook server that dies inside its pod (the container restarts) leaves no kernel behind: the operator deletes the kernels it started", async function () {
+      this.timeout(240_000);
+      const id = (await nb.startKernel(NAMES.cpuKernelspec)).id;
+      const podName = env.direct!.podName;
+      const restarts = async (): Promise<number> => (JSON.parse(await env.kubectl(["get", "pod", "-n", env.namespace, podName, "-o", "json"])).status.containerStatuses as any[])
+        .find((c) => c.name === "notebook")?.restartCount ?? 0;
+      const before = await restarts();
+      // SIGKILL, as the OOM killer would: the server gets no chance to shut its kernels down. The
+      // process kubelet runs the container's processes here; they carry the pod's name in EJ_NOTEBOOK_POD_NAME.
+      const serverPids = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try { return readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(`EJ_NOTEBOOK_POD_NAME=${podName}`); } catch { return false; }
+      });
+      expect(serverPids, "the notebook server's processes").to.not.be.empty;
+      for (const p of serverPids) { try { process.kill(Number(p), "SIGKILL"); } catch { /* already gone */ } }
+      const t0 = Date.now();
+      await gone(id, 90_000);
+      console.log(`      the kernel of the killed server was gone ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill`);
+      const events = JSON.parse(await env.kubectl(["get", "events", "-n", env.namespace, "--field-selector", `involvedObject.name=kernel-${id}`, "-o", "json"])).items as any[];
+      expect(events.map((e) => e.reason)).to.include("NotebookServerRestarted");
+      expect(await restarts()).to.be.greaterThan(before);
+      await until("the restarted notebook server to offer the kernelspecs", async () => {
+        const specs = await nb.request<{ kernelspecs: Record<string, unknown> }>("GET", "/api/kernelspecs", undefined, 5_000).catch(() => undefined);
+        return specs && NAMES.cpuKernelspec in specs.kernelspecs;
+      }, 120_000);
+      // The restarted server's own kernels are left alone.
+      const again = (await nb.startKernel(NAMES.cpuKernelspec)).id;
+      const ch = await nb.connect(again);
+      expect((await ch.execute("print('after the server restart')")).text).to.equal("after the server restart\n");
+      ch.close();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await kernelObject(again), "the new server's kernel survives").to.not.equal(undefined);
+      await nb.shutdown(again);
+      await gone(again);
+    });
+
     it("a notebook pod that is gone takes its kernels with it (they are owned by it), and its replacement starts kernels again", async function () {
       this.timeout(240_000);
       const id = (await nb.startKernel(NAMES.cpuKernelspec)).id;

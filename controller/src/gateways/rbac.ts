@@ -113,16 +113,20 @@ export const OPERATOR_RULES: readonly ExplainedRule[] = [
     why: "Gateway and notebook Deployments: server-side applied and watched for their status.",
   },
   {
-    apiGroups: [""], resources: ["services", "configmaps"], verbs: ["create", "list", "patch", "watch"],
-    why: "Gateway and notebook Services; kernelspec, gateway-files, kernel-bootstrap and notebook server ConfigMaps: server-side applied and watched.",
+    apiGroups: [""], resources: ["services"], verbs: ["create", "list", "patch", "watch"],
+    why: "Gateway and notebook Services: server-side applied and watched.",
   },
   {
-    apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "list", "patch", "watch"],
-    why: "Each gateway's Role and RoleBinding: server-side applied and watched.",
+    apiGroups: [""], resources: ["configmaps"], verbs: ["create", "delete", "list", "patch", "watch"],
+    why: "Kernelspec, gateway-files, kernel-bootstrap and notebook server ConfigMaps: server-side applied and watched; a direct-mode notebook's provisioner ConfigMaps deleted when it returns to gateway mode.",
+  },
+  {
+    apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "delete", "list", "patch", "watch"],
+    why: "Each gateway's and direct-mode notebook's Role and RoleBinding: server-side applied and watched; a notebook's deleted when it returns to gateway mode.",
   },
   {
     apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create", "delete", "list", "patch", "watch"],
-    why: "Each gateway's own ServiceAccount: server-side applied and watched; deleted when spec.serviceAccountName replaces it.",
+    why: "Each gateway's own ServiceAccount and each direct-mode notebook's: server-side applied and watched; deleted when spec.serviceAccountName replaces a gateway's, or a notebook returns to gateway mode.",
   },
   {
     apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "list", "patch", "watch"],

@@ -3,6 +3,7 @@
 // gateway's sidecar makes them (same plan, pod, GPU policy and queue), after the direct-mode checks
 // in direct.ts. The operator does it because a notebook pod has one ServiceAccount, which its
 // users hold: a sidecar there could not create pods without handing that right to them.
+import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
 import { LABELS } from "../api.ts";
 import type { Cache } from "../runtime/cache.ts";
@@ -11,12 +12,14 @@ import { splitKey } from "../runtime/client.ts";
 import type { ControllerSpec } from "../runtime/controller.ts";
 import { eventRecorder } from "../runtime/events.ts";
 import { silentLogger, type Logger } from "../runtime/log.ts";
-import { directKernelNotebook } from "./direct.ts";
+import { directKernelNotebook, orphanedByServerRestart } from "./direct.ts";
 import { kernelPodForCache } from "./pod.ts";
 import type { KernelPodPolicy } from "./policy.ts";
 import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel } from "./reconciler.ts";
 
-const KERNEL_POD_SELECTOR = "component=kernel";
+/** Kernel pods, and direct notebooks' pods (notebooks/deployment.ts labels them): a notebook
+ *  container that ends orphans the kernels its server started. */
+export const DIRECT_POD_SELECTOR = "component in (kernel,notebook)";
 
 /** The ConfigMap of bootstrap.py the operator renders beside each direct-mode notebook, for its kernel pods. */
 export function directBootstrapConfigMapName(notebook: string): string {
@@ -34,7 +37,7 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   const queued = (o: { metadata?: { namespace?: string } }) => (state.gpuQueue.size && o.metadata?.namespace ? state.queuedIn(o.metadata.namespace) : []);
   const directKernels = { ...KERNEL_GVK, labelSelector: LABELS.notebook };
-  const kernelPods = { ...POD_GVK, labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache };
+  const kernelPods = { ...POD_GVK, labelSelector: DIRECT_POD_SELECTOR, transform: kernelPodForCache };
   cache.informerFor<JupyterKernel>(KERNEL_GVK, { labelSelector: LABELS.notebook }).on((e) => {
     if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
   });
@@ -50,11 +53,19 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
       // A namespace's gateways' gpuPolicy governs its direct kernels too: a change may admit queued ones.
       { ...GATEWAY_GVK, map: queued },
       { ...directKernels, map: queued },
-      { ...kernelPods, map: queued },
+      { ...kernelPods, map: (o) => [...queued(o), ...cache.ownedBy<JupyterKernel>(KERNEL_GVK, o.metadata?.uid ?? "").map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`)] },
     ],
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key);
       const kernel = cache.get<JupyterKernel>(KERNEL_GVK, namespace, name);
+      const ownerPod = kernel?.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
+      const orphaned = kernel && !kernel.metadata?.deletionTimestamp && ownerPod ? orphanedByServerRestart(kernel, cache.get<Pod>(POD_GVK, namespace, ownerPod.name)) : undefined;
+      if (orphaned) {
+        events.record(kernel!, "Warning", "NotebookServerRestarted", `deleting the kernel: ${orphaned}`);
+        await client.delete(KERNEL_GVK, namespace, name, { uid: kernel!.metadata!.uid! });
+        log.with({ kernel: key }).info("deleted a kernel its notebook server no longer knows", { why: orphaned });
+        return {};
+      }
       const notebook = kernel ? directKernelNotebook(kernel) ?? "" : "";
       return reconcileKernel({
         cache, client, log, state, events, direct: true,

@@ -3,7 +3,7 @@
 // terminal). So a direct kernel gets no more than the gateway's launcher would ever write: its
 // kernelspec (one the notebook offers), the notebook as user, and the user's KERNEL_* variables as
 // plain values. Everything else is refused before any pod exists. Pure, unit-tested.
-import type { EnvVar } from "kubernetes-types/core/v1.js";
+import type { EnvVar, Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterNotebook } from "@elastic-jupyter/api";
 import { LABELS } from "../api.ts";
 
@@ -69,4 +69,27 @@ export function directKernelProblem(kernel: JupyterKernel, notebook: JupyterNote
     else if (e.valueFrom) problems.push(`spec.env ${e.name} must be a plain value, not valueFrom`);
   }
   return problems.length ? `refused: ${problems.join("; ")}` : undefined;
+}
+
+/** The notebook pod's server container (notebooks/deployment.ts). */
+export const NOTEBOOK_CONTAINER = "notebook";
+/** API server and node clocks may differ; a server needs seconds to start before it can launch a kernel. */
+const CLOCK_SKEW_MS = 2000;
+
+/**
+ * Why a direct kernel is an orphan though its notebook pod lives, or undefined: the pod's server
+ * container ended after the kernel was created (it crashed, was OOM-killed or failed its liveness
+ * probe). The restarted server does not know the kernel, so nothing would cull it or free its GPUs.
+ * `notebookPod` is the pod that owns the kernel (its ownerReference), from the cache.
+ */
+export function orphanedByServerRestart(kernel: JupyterKernel, notebookPod: Pod | undefined): string | undefined {
+  const owner = kernel.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
+  if (!owner || notebookPod?.metadata?.uid !== owner.uid) return undefined;
+  const c = notebookPod.status?.containerStatuses?.find((s) => s.name === NOTEBOOK_CONTAINER);
+  const ended = c?.state?.terminated ?? c?.lastState?.terminated;
+  const endedMs = Date.parse(ended?.finishedAt ?? "");
+  const createdMs = Date.parse(kernel.metadata?.creationTimestamp ?? "");
+  if (!(endedMs > createdMs + CLOCK_SKEW_MS)) return undefined;
+  const how = ended!.reason ? `${ended!.reason}, exit code ${ended!.exitCode}` : `exit code ${ended!.exitCode}`;
+  return `its notebook server (container ${NOTEBOOK_CONTAINER} of pod ${owner.name}) ended at ${ended!.finishedAt} (${how}), after the kernel started; the restarted server does not know this kernel`;
 }

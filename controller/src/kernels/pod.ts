@@ -270,7 +270,8 @@ export function kernelPodForCache(obj: KubeObject): KubeObject {
       status: {
         phase: s.phase, reason: s.reason, message: s.message, podIP: s.podIP, startTime: s.startTime,
         conditions: s.conditions?.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
-        containerStatuses: s.containerStatuses?.map((c) => ({ name: c.name, state: c.state })),
+        // lastState: a direct notebook's server container that ended orphans its kernels (direct.ts).
+        containerStatuses: s.containerStatuses?.map((c) => ({ name: c.name, state: c.state, ...(c.lastState?.terminated ? { lastState: { terminated: c.lastState.terminated } } : {}) })),
       },
     } : {}),
   } as Pod as KubeObject;

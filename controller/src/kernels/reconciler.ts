@@ -283,6 +283,7 @@ function gpuHolders(deps: KernelReconcilerDeps, ns: string): GpuHolder[] {
   const holders: GpuHolder[] = [];
   const seen = new Set<string>();
   for (const pod of deps.cache.list<Pod>(POD_GVK, { namespace: ns })) {
+    if (!isKernelPod(pod)) continue; // the operator's cache also holds direct notebooks' pods
     const name = pod.metadata!.name!;
     seen.add(`${ns}/${name}`);
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
@@ -305,13 +306,15 @@ function gpuHolders(deps: KernelReconcilerDeps, ns: string): GpuHolder[] {
 function unschedulableGpus(deps: KernelReconcilerDeps, ns: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const pod of deps.cache.list<Pod>(POD_GVK, { namespace: ns })) {
-    if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp) continue;
+    if (!isKernelPod(pod) || pod.spec?.nodeName || pod.metadata?.deletionTimestamp) continue;
     const sched = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     if (sched?.status !== "False" || sched.reason !== "Unschedulable") continue;
     for (const res of Object.keys(podGpuUsage(pod, deps.podOptions.claimTemplate))) out.set(res, sched.message ?? "unschedulable");
   }
   return out;
 }
+
+const isKernelPod = (pod: Pod): boolean => pod.metadata?.labels?.component === "kernel";
 
 /** A kernel out of the queue shows no queue position. */
 function withoutQueuePosition(plan: KernelPlan): KernelPlan {

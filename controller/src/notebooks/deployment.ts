@@ -191,8 +191,9 @@ export function desiredNotebookDeployment(nb: JupyterNotebook, gateway: JupyterG
     },
   };
   const template = mergePodTemplate(base, nb.spec.template);
-  // The selector labels always win: an override must not orphan the pods.
-  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...notebookSelector(nb) } };
+  // The selector labels always win: an override must not orphan the pods. A direct notebook's pod
+  // is also in the operator's pod cache (component=notebook), which watches its server restarts.
+  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...notebookSelector(nb), ...(direct ? { component: "notebook" } : {}) } };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",

@@ -52,6 +52,20 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     return true;
   }
 
+  /** A notebook switched back to gateway mode: its ServiceAccount (and the right to create
+   *  kernels that comes with it) and the provisioner's ConfigMaps go. */
+  async function dropDirectModeObjects(nb: JupyterNotebook & KubeObject): Promise<void> {
+    const ns = nb.metadata!.namespace!;
+    const objects = [desiredNotebookRoleBinding(nb), desiredNotebookRole(nb), desiredNotebookServiceAccount(nb), desiredNotebookFilesConfigMap(nb, {}), desiredDirectBootstrapConfigMap(nb, {})] as KubeObject[];
+    for (const o of objects) {
+      const gvk = { apiVersion: o.apiVersion!, kind: o.kind! };
+      const found = cache.get<KubeObject>(gvk, ns, o.metadata!.name!);
+      if (found?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === nb.metadata!.uid)) {
+        await client.delete(gvk, ns, found.metadata!.name!, { uid: found.metadata!.uid! });
+      }
+    }
+  }
+
   async function reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const nb = cache.get<JupyterNotebook & KubeObject>(GVK.notebook, namespace, name);
@@ -85,6 +99,7 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
         await applyObject(client, desiredNotebookService(nb) as KubeObject);
         // Rendered even while the gateway is missing: the pod starts and reaches the gateway once it exists.
         deployment = (await applyObject(client, desiredNotebookDeployment(nb, gateway, deps.render) as KubeObject)) as Deployment;
+        if (!isDirectNotebook(nb)) await dropDirectModeObjects(nb);
       } catch (e) {
         invalid = applyFailure(e);
         if (!invalid) throw e;

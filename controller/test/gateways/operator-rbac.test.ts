@@ -233,4 +233,15 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
     const committed = existsSync(path) ? readFileSync(path, "utf8") : "";
     if (committed !== fresh) expect.fail(`${DOC} differs from what the API server reported (run with EJ_UPDATE_DOCS=1 to rewrite it):\n${lineDiff(committed, fresh)}`);
   });
+
+  it("a notebook switched back to gateway mode loses its ServiceAccount (the right to create kernels), Role, RoleBinding and provisioner ConfigMaps", async () => {
+    const direct = [["serviceaccount", `${DIRECT_NOTEBOOK}-notebook`], ["role", `${DIRECT_NOTEBOOK}-notebook`], ["rolebinding", `${DIRECT_NOTEBOOK}-notebook`],
+      ["configmap", `${DIRECT_NOTEBOOK}-notebook-files`], ["configmap", `${DIRECT_NOTEBOOK}-notebook-kernel-bootstrap`]] as const;
+    for (const [kind, name] of direct) expect((await kubectl(["get", kind, name, "-n", teamNs])).code, `${kind} ${name} while in direct mode`).to.equal(0);
+    await kubectlOk(["patch", "jupyternotebook", DIRECT_NOTEBOOK, "-n", teamNs, "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/spec/direct" }])]);
+    for (const [kind, name] of direct) await waitFor(`${kind} ${name} to be deleted`, async () => (await kubectl(["get", kind, name, "-n", teamNs])).code !== 0, 30_000);
+    const pods = await waitFor("the notebook's gateway-mode pod", async () => (await getJson<{ items: any[] }>(["get", "pods", "-n", teamNs, "-l", `app.kubernetes.io/instance=${DIRECT_NOTEBOOK}`])).items
+      .filter((p) => !p.metadata.deletionTimestamp && p.spec.serviceAccountName !== `${DIRECT_NOTEBOOK}-notebook`)[0], 60_000);
+    expect(podIdentity(pods.spec).token).to.equal(false);
+  });
 });

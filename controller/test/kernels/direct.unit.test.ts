@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterNotebook } from "@elastic-jupyter/api";
-import { DIRECT_REFUSED, directKernelProblem, isDirectKernel } from "../../src/kernels/direct.ts";
+import { DIRECT_REFUSED, directKernelProblem, isDirectKernel, orphanedByServerRestart } from "../../src/kernels/direct.ts";
+import { kernelPodForCache } from "../../src/kernels/pod.ts";
 import { directBootstrapConfigMapName } from "../../src/kernels/direct-controller.ts";
 import { BOOTSTRAP_COMMAND, desiredKernelPod } from "../../src/kernels/pod.ts";
 import { planKernel } from "../../src/kernels/plan.ts";
@@ -86,5 +87,34 @@ describe("direct-mode kernels", () => {
     expect(servedBy(direct({}, { "kubeflow.tkestack.io/notebook": undefined as unknown as string }), "gw")).to.equal(false);
     const gatewayKernel = { ...direct({ connectionMode: undefined }), metadata: { name: "k", namespace: "team-a", labels: {} } } as JupyterKernel;
     expect(servedBy(gatewayKernel, "gw")).to.equal(true);
+  });
+
+  describe("a notebook server that restarts in its pod orphans the kernels it started", () => {
+    const owned = (createdAt: string): JupyterKernel => {
+      const k = direct();
+      return { ...k, metadata: { ...k.metadata, creationTimestamp: createdAt, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "alice-7d9-abcde", uid: "uid-nb-pod" }] } };
+    };
+    const nbPod = (status: Pod["status"], uid = "uid-nb-pod"): Pod =>
+      kernelPodForCache({ apiVersion: "v1", kind: "Pod", metadata: { name: "alice-7d9-abcde", namespace: "team-a", uid, labels: { component: "notebook" } }, spec: { containers: [{ name: "notebook" }] }, status } as Pod) as Pod;
+    const crashed = { name: "notebook", restartCount: 1, image: "jupyter", imageID: "", ready: true, state: { running: { startedAt: "2026-12-03T08:00:12Z" } }, lastState: { terminated: { exitCode: 137, reason: "OOMKilled", startedAt: "2026-12-03T07:00:00Z", finishedAt: "2026-12-03T08:00:10Z" } } };
+
+    it("a kernel created before the server container ended is orphaned, with the reason (from the cache's trimmed pod)", () => {
+      expect(orphanedByServerRestart(owned("2026-12-03T07:59:00Z"), nbPod({ containerStatuses: [crashed] }))).to.equal(
+        "its notebook server (container notebook of pod alice-7d9-abcde) ended at 2026-12-03T08:00:10Z (OOMKilled, exit code 137), after the kernel started; the restarted server does not know this kernel");
+      // Ended and not yet restarted (state.terminated) counts too.
+      const down = { ...crashed, state: { terminated: { exitCode: 1, startedAt: "2026-12-03T07:00:00Z", finishedAt: "2026-12-03T08:00:10Z" } } };
+      expect(orphanedByServerRestart(owned("2026-12-03T07:59:00Z"), nbPod({ containerStatuses: [down] }))).to.match(/exit code 1\)/);
+    });
+
+    it("a kernel the restarted server started, one of a server that never ended, or of another pod, is not", () => {
+      expect(orphanedByServerRestart(owned("2026-12-03T08:00:20Z"), nbPod({ containerStatuses: [crashed] }))).to.equal(undefined);
+      // Within the clock-skew margin: left alone rather than risk a live server's kernel.
+      expect(orphanedByServerRestart(owned("2026-12-03T08:00:09Z"), nbPod({ containerStatuses: [crashed] }))).to.equal(undefined);
+      const fresh = { ...crashed, restartCount: 0, lastState: {} };
+      expect(orphanedByServerRestart(owned("2026-12-03T07:59:00Z"), nbPod({ containerStatuses: [fresh] }))).to.equal(undefined);
+      expect(orphanedByServerRestart(owned("2026-12-03T07:59:00Z"), nbPod({ containerStatuses: [crashed] }, "uid-other"))).to.equal(undefined);
+      expect(orphanedByServerRestart(owned("2026-12-03T07:59:00Z"), undefined)).to.equal(undefined);
+      expect(orphanedByServerRestart(direct(), nbPod({ containerStatuses: [crashed] }))).to.equal(undefined); // no owner pod
+    });
   });
 });
