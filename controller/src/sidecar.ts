@@ -9,20 +9,18 @@ import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { kernelPodForCache } from "./kernels/pod.ts";
 import { isDirectKernel } from "./kernels/direct.ts";
-import { podGpuUsage, type ClaimTemplateLookup, type GpuUsage, type ResourceClaimTemplate } from "./kernels/gpus.ts";
+import { podGpuUsage, type GpuUsage } from "./kernels/gpus.ts";
+import { watchClaimTemplates, type ClaimTemplates } from "./kernels/claim-templates.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
 import { gatewayApi } from "./culling/gateway-api.ts";
 import { CullState, reconcileCulling } from "./culling/reconciler.ts";
 import { LABELS } from "./api.ts";
 import { splitKey } from "./runtime/client.ts";
-import type { GroupVersionKind, KubeObject } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import type { Manager } from "./runtime/manager.ts";
 
 /** Kernel pods carry this label (see kernelPodLabels); the pod cache holds only them. */
 const KERNEL_POD_SELECTOR = "component=kernel";
-/** DRA claim templates, read to count the GPUs of kernel pods that name one. */
-export const CLAIM_TEMPLATE_GVK: GroupVersionKind = { apiVersion: "resource.k8s.io/v1", kind: "ResourceClaimTemplate" };
 /** The kernelspec sync has one key: the whole directory is one desired state. */
 const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */
@@ -125,40 +123,6 @@ export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
   if (isDirectKernel(kernel)) return false;
   const label = kernel.metadata?.labels?.[LABELS.gateway];
   return !label || !gateway || label === gateway;
-}
-
-/** The namespace's DRA ResourceClaimTemplates, as the kernel controller and the metrics read them. */
-interface ClaimTemplates {
-  lookup: ClaimTemplateLookup;
-  /** Settles once the templates are cached, or known not to be served: until then a kernel's DRA GPUs are unknown. */
-  ready: Promise<void>;
-  /** Called with each template that appears, changes or goes. */
-  onChange(fn: (namespace: string, name: string) => void): void;
-}
-
-/**
- * Caches the namespace's ResourceClaimTemplates once discovery shows the API server serves
- * resource.k8s.io/v1 (Kubernetes >= 1.34; older clusters have no DRA GPUs to count). Only the
- * device requests are kept.
- */
-function watchClaimTemplates(mgr: Manager): ClaimTemplates {
-  let watching = false;
-  const listeners: Array<(namespace: string, name: string) => void> = [];
-  const ready = mgr.client.resource(CLAIM_TEMPLATE_GVK).then(async () => {
-    const informer = mgr.cache.informerFor(CLAIM_TEMPLATE_GVK, {
-      transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, uid: o.metadata?.uid }, spec: (o as ResourceClaimTemplate).spec } as KubeObject),
-    });
-    watching = true;
-    informer.on((e) => { for (const fn of listeners) fn(e.object.metadata?.namespace ?? "", e.object.metadata?.name ?? ""); });
-    await informer.waitForSync();
-  }, (e: unknown) => {
-    mgr.log.info("not counting DRA GPUs: the API server does not serve resource.k8s.io/v1 ResourceClaimTemplates", { error: String(e) });
-  }).catch((e: unknown) => mgr.log.warn("DRA claim templates not cached yet; kernels' DRA GPUs count once they are", { error: String(e) }));
-  return {
-    lookup: (namespace, name) => (watching ? mgr.cache.get<ResourceClaimTemplate & KubeObject>(CLAIM_TEMPLATE_GVK, namespace, name) : undefined),
-    ready,
-    onChange: (fn) => { listeners.push(fn); },
-  };
 }
 
 /** Kernels by phase and GPUs requested/bound, kept up to date from cache events: each event

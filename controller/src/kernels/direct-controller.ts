@@ -12,6 +12,7 @@ import { splitKey } from "../runtime/client.ts";
 import type { ControllerSpec } from "../runtime/controller.ts";
 import { eventRecorder } from "../runtime/events.ts";
 import { silentLogger, type Logger } from "../runtime/log.ts";
+import { watchClaimTemplates } from "./claim-templates.ts";
 import { directKernelNotebook, orphanedByServerRestart } from "./direct.ts";
 import { kernelPodForCache } from "./pod.ts";
 import type { KernelPodPolicy } from "./policy.ts";
@@ -31,6 +32,7 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
   const log = deps.log ?? silentLogger;
   const state = new KernelWriteState();
   const events = eventRecorder(client, log);
+  const claimTemplates = watchClaimTemplates({ client, cache, log });
   const pendingWhere = (match: (k: JupyterKernel) => boolean) => (o: { metadata?: { namespace?: string; name?: string } }): string[] =>
     cache.list<JupyterKernel>(KERNEL_GVK, o.metadata?.namespace ? { namespace: o.metadata.namespace } : {})
       .filter((k) => (k.status?.phase ?? "Pending") === "Pending" && match(k))
@@ -67,9 +69,10 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
         return {};
       }
       const notebook = kernel ? directKernelNotebook(kernel) ?? "" : "";
+      await claimTemplates.ready; // a kernel's DRA GPUs are unknown until then
       return reconcileKernel({
         cache, client, log, state, events, direct: true,
-        podOptions: { bootstrapConfigMap: directBootstrapConfigMapName(notebook), ...(deps.kernelPodPolicy ? { policy: deps.kernelPodPolicy } : {}) },
+        podOptions: { bootstrapConfigMap: directBootstrapConfigMapName(notebook), claimTemplate: claimTemplates.lookup, ...(deps.kernelPodPolicy ? { policy: deps.kernelPodPolicy } : {}) },
       }, key);
     },
   };
