@@ -266,7 +266,7 @@ function quotaUnderPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, ker
 function kernelPolicy(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined) {
   const ns = kernel.metadata!.namespace!;
   const gateways = deps.direct
-    ? deps.cache.list<JupyterGateway>(GATEWAY_GVK, { namespace: ns }).sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))
+    ? deps.cache.list<JupyterGateway>(GATEWAY_GVK, { namespace: ns }).sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))
     : [deps.gateway ? deps.cache.get<JupyterGateway>(GATEWAY_GVK, ns, deps.gateway) : undefined].filter((g) => g !== undefined);
   const launch = deps.direct
     ? notebookOf(deps, kernel)?.spec.direct?.launchTimeout ?? DIRECT_DEFAULTS.launchTimeout
