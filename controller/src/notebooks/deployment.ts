@@ -183,7 +183,9 @@ export function desiredNotebookDeployment(nb: JupyterNotebook, gateway: JupyterG
     spec: {
       // Gateway mode: the notebook talks to the gateway over HTTP and needs no API credentials.
       // Direct mode: its provisioner creates JupyterKernels with its own, narrow ServiceAccount.
-      ...(direct ? { serviceAccountName: notebookServiceAccountName(nb), automountServiceAccountToken: true } : { automountServiceAccountToken: false }),
+      // Named even in gateway mode: a pod template keeps the deprecated `serviceAccount` field
+      // (defaulted from serviceAccountName), which would bring a direct-mode account back.
+      ...(direct ? { serviceAccountName: notebookServiceAccountName(nb), automountServiceAccountToken: true } : { serviceAccountName: "default", automountServiceAccountToken: false }),
       enableServiceLinks: false,
       securityContext: RESTRICTED_POD_SECURITY,
       containers: [notebookContainer(nb, gateway, opts)],

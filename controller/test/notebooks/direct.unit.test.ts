@@ -72,7 +72,7 @@ describe("direct-mode notebook rendering", () => {
     expect(isDirectNotebook(nb({ gateway: { name: "gw" }, direct: {} }))).to.equal(false); // the CRD refuses it too
     const pod = desiredNotebookDeployment(gw, undefined, opts).spec!.template.spec!;
     expect(pod.automountServiceAccountToken).to.equal(false);
-    expect(pod.serviceAccountName).to.equal(undefined);
+    expect(pod.serviceAccountName).to.equal("default"); // named, so a template that was direct loses its account
     expect(pod.volumes!.map((v) => v.name)).to.deep.equal(["server-config"]);
   });
 });
