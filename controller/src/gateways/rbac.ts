@@ -113,12 +113,8 @@ export const OPERATOR_RULES: readonly ExplainedRule[] = [
     why: "Gateway and notebook Deployments: server-side applied and watched for their status.",
   },
   {
-    apiGroups: [""], resources: ["services"], verbs: ["create", "list", "patch", "watch"],
-    why: "Gateway and notebook Services: server-side applied and watched.",
-  },
-  {
-    apiGroups: [""], resources: ["configmaps"], verbs: ["create", "delete", "list", "patch", "watch"],
-    why: "Kernelspec, gateway-files, kernel-bootstrap and notebook server ConfigMaps: server-side applied and watched; a direct-mode notebook's provisioner ConfigMaps deleted when it returns to gateway mode.",
+    apiGroups: [""], resources: ["services", "configmaps"], verbs: ["create", "list", "patch", "watch"],
+    why: "Gateway and notebook Services; kernelspec, gateway-files, kernel-bootstrap and notebook server ConfigMaps: server-side applied and watched.",
   },
   {
     apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "delete", "list", "patch", "watch"],

@@ -52,11 +52,12 @@ export function notebookController(deps: NotebookControllerDeps): ControllerSpec
     return true;
   }
 
-  /** A notebook switched back to gateway mode: its ServiceAccount (and the right to create
-   *  kernels that comes with it) and the provisioner's ConfigMaps go. */
+  /** A notebook switched back to gateway mode: its ServiceAccount and the right to create kernels
+   *  go. (The provisioner's ConfigMaps hold only code and stay until the notebook is deleted: the
+   *  operator may not delete ConfigMaps.) */
   async function dropDirectModeObjects(nb: JupyterNotebook & KubeObject): Promise<void> {
     const ns = nb.metadata!.namespace!;
-    const objects = [desiredNotebookRoleBinding(nb), desiredNotebookRole(nb), desiredNotebookServiceAccount(nb), desiredNotebookFilesConfigMap(nb, {}), desiredDirectBootstrapConfigMap(nb, {})] as KubeObject[];
+    const objects = [desiredNotebookRoleBinding(nb), desiredNotebookRole(nb), desiredNotebookServiceAccount(nb)] as KubeObject[];
     for (const o of objects) {
       const gvk = { apiVersion: o.apiVersion!, kind: o.kind! };
       const found = cache.get<KubeObject>(gvk, ns, o.metadata!.name!);

@@ -234,9 +234,8 @@ describe("operator chart RBAC: the operator with the chart's ServiceAccount, and
     if (committed !== fresh) expect.fail(`${DOC} differs from what the API server reported (run with EJ_UPDATE_DOCS=1 to rewrite it):\n${lineDiff(committed, fresh)}`);
   });
 
-  it("a notebook switched back to gateway mode loses its ServiceAccount (the right to create kernels), Role, RoleBinding and provisioner ConfigMaps", async () => {
-    const direct = [["serviceaccount", `${DIRECT_NOTEBOOK}-notebook`], ["role", `${DIRECT_NOTEBOOK}-notebook`], ["rolebinding", `${DIRECT_NOTEBOOK}-notebook`],
-      ["configmap", `${DIRECT_NOTEBOOK}-notebook-files`], ["configmap", `${DIRECT_NOTEBOOK}-notebook-kernel-bootstrap`]] as const;
+  it("a notebook switched back to gateway mode loses its ServiceAccount (the right to create kernels), Role and RoleBinding", async () => {
+    const direct = [["serviceaccount", `${DIRECT_NOTEBOOK}-notebook`], ["role", `${DIRECT_NOTEBOOK}-notebook`], ["rolebinding", `${DIRECT_NOTEBOOK}-notebook`]] as const;
     for (const [kind, name] of direct) expect((await kubectl(["get", kind, name, "-n", teamNs])).code, `${kind} ${name} while in direct mode`).to.equal(0);
     await kubectlOk(["patch", "jupyternotebook", DIRECT_NOTEBOOK, "-n", teamNs, "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/spec/direct" }])]);
     for (const [kind, name] of direct) await waitFor(`${kind} ${name} to be deleted`, async () => (await kubectl(["get", kind, name, "-n", teamNs])).code !== 0, 30_000);
