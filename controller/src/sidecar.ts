@@ -7,7 +7,7 @@ import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_
 import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
-import { kernelPodForCache } from "./kernels/pod.ts";
+import { KERNEL_POD_SELECTOR, kernelPodForCache } from "./kernels/pod.ts";
 import { isDirectKernel } from "./kernels/direct.ts";
 import { podGpuUsage, type GpuUsage } from "./kernels/gpus.ts";
 import { watchClaimTemplates, type ClaimTemplates } from "./kernels/claim-templates.ts";
@@ -19,8 +19,6 @@ import { splitKey } from "./runtime/client.ts";
 import type { ControllerSpec } from "./runtime/controller.ts";
 import type { Manager } from "./runtime/manager.ts";
 
-/** Kernel pods carry this label (see kernelPodLabels); the pod cache holds only them. */
-const KERNEL_POD_SELECTOR = "component=kernel";
 /** The kernelspec sync has one key: the whole directory is one desired state. */
 const SYNC_KEY = "kernelspecs";
 /** Safety net for the kernels directory, state outside the API server that nothing else watches. */

@@ -13,7 +13,7 @@ import type { ControllerSpec } from "../runtime/controller.ts";
 import { eventRecorder } from "../runtime/events.ts";
 import { silentLogger, type Logger } from "../runtime/log.ts";
 import { watchClaimTemplates } from "./claim-templates.ts";
-import { directKernelNotebook, orphanedByServerRestart } from "./direct.ts";
+import { directBootstrapConfigMapName, directKernelNotebook, orphanedByServerRestart } from "./direct.ts";
 import { kernelPodForCache } from "./pod.ts";
 import type { KernelPodPolicy } from "./policy.ts";
 import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel } from "./reconciler.ts";
@@ -21,11 +21,6 @@ import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWri
 /** Kernel pods, and direct notebooks' pods (notebooks/deployment.ts labels them): a notebook
  *  container that ends orphans the kernels its server started. */
 export const DIRECT_POD_SELECTOR = "component in (kernel,notebook)";
-
-/** The ConfigMap of bootstrap.py the operator renders beside each direct-mode notebook, for its kernel pods. */
-export function directBootstrapConfigMapName(notebook: string): string {
-  return `${notebook}-notebook-kernel-bootstrap`;
-}
 
 export function directKernelController(deps: { cache: Cache; client: KubeClient; log?: Logger; kernelPodPolicy?: KernelPodPolicy }): ControllerSpec {
   const { cache, client } = deps;

@@ -17,6 +17,11 @@ export function isDirectKernel(kernel: JupyterKernel): boolean {
   return kernel.spec.connectionMode === "Direct" || kernel.metadata?.labels?.[LABELS.notebook] !== undefined;
 }
 
+/** The ConfigMap of bootstrap.py the operator renders beside each direct-mode notebook, for its kernel pods. */
+export function directBootstrapConfigMapName(notebook: string): string {
+  return `${notebook}-notebook-kernel-bootstrap`;
+}
+
 /** One Secret per JupyterKernel incarnation (its uid): a restart recreates the kernel under the same
  *  name while the garbage collector may still be deleting the old kernel's Secret. */
 export function connectionSecretName(kernel: JupyterKernel): string {

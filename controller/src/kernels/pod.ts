@@ -172,6 +172,10 @@ export function gpuTolerations(resources: string[], existing: Toleration[]): Tol
   return [...keys].filter((k) => !tolerated(k)).map((key) => ({ key, operator: "Exists", effect: "NoSchedule" }));
 }
 
+/** Kernel pods carry component=kernel (kernelPodLabels); controllers cache and count them by it. */
+export const KERNEL_POD_SELECTOR = "component=kernel";
+export const isKernelPod = (pod: Pod): boolean => pod.metadata?.labels?.component === "kernel";
+
 /** The labels Enterprise Gateway finds kernel pods by, plus ours. */
 export function kernelPodLabels(kernel: JupyterKernel, spec: JupyterKernelSpec | undefined, kernelId = kernelIdOf(kernel) ?? ""): Record<string, string> {
   return {

@@ -13,7 +13,7 @@ import type { Logger } from "../runtime/log.ts";
 import { decideAdmission, effectivePolicy, type GpuHolder, type GpuRequest } from "./admission.ts";
 import { podGpuUsage, totalGpus, type GpuUsage } from "./gpus.ts";
 import { planKernel, planRefusedPod, type KernelPlan } from "./plan.ts";
-import type { KernelPodOptions } from "./pod.ts";
+import { isKernelPod, type KernelPodOptions } from "./pod.ts";
 import { failedStatus, isTerminal, pendingStatus, sameStatus } from "./status.ts";
 
 export const KERNEL_GVK: GroupVersionKind = { apiVersion: API_VERSION, kind: KIND.kernel };
@@ -313,8 +313,6 @@ function unschedulableGpus(deps: KernelReconcilerDeps, ns: string): Map<string, 
   }
   return out;
 }
-
-const isKernelPod = (pod: Pod): boolean => pod.metadata?.labels?.component === "kernel";
 
 /** A kernel out of the queue shows no queue position. */
 function withoutQueuePosition(plan: KernelPlan): KernelPlan {

@@ -13,7 +13,7 @@ import { GROUP, KIND, LABELS, PLURAL } from "../api.ts";
 import { notebookFilePath, type FileSet } from "../gateways/files.ts";
 import { MANAGED_BY, ownedMeta } from "../gateways/owned.ts";
 import { policyRules, type ExplainedRule } from "../gateways/rbac.ts";
-import { directBootstrapConfigMapName } from "../kernels/direct-controller.ts";
+import { directBootstrapConfigMapName } from "../kernels/direct.ts";
 
 export const DIRECT_DEFAULTS = { cullIdleTimeout: 3600, cullInterval: 60, launchTimeout: 300 } as const;
 /** Where the provisioner package is mounted (PYTHONPATH). */

@@ -3,9 +3,8 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterNotebook } from "@elastic-jupyter/api";
-import { DIRECT_REFUSED, directKernelProblem, isDirectKernel, orphanedByServerRestart } from "../../src/kernels/direct.ts";
+import { DIRECT_REFUSED, directBootstrapConfigMapName, directKernelProblem, isDirectKernel, orphanedByServerRestart } from "../../src/kernels/direct.ts";
 import { kernelPodForCache } from "../../src/kernels/pod.ts";
-import { directBootstrapConfigMapName } from "../../src/kernels/direct-controller.ts";
 import { BOOTSTRAP_COMMAND, desiredKernelPod } from "../../src/kernels/pod.ts";
 import { planKernel } from "../../src/kernels/plan.ts";
 import { servedBy } from "../../src/sidecar.ts";
