@@ -8,7 +8,7 @@ import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
 import { KERNEL_POD_SELECTOR, kernelPodForCache } from "./kernels/pod.ts";
-import { isDirectKernel } from "./kernels/direct.ts";
+import { directKernelNotebook } from "./kernels/direct.ts";
 import { podGpuUsage, type GpuUsage } from "./kernels/gpus.ts";
 import { watchClaimTemplates, type ClaimTemplates } from "./kernels/claim-templates.ts";
 import type { KernelPodPolicy } from "./kernels/policy.ts";
@@ -117,8 +117,10 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
  * a direct-mode kernel by none (see kernels/direct.ts).
  */
 export function servedBy(kernel: JupyterKernel, gateway: string): boolean {
-  // Direct-mode kernels (a notebook's provisioner made them) are the operator's, never a gateway's.
-  if (isDirectKernel(kernel)) return false;
+  // Direct-mode kernels (a notebook's provisioner made them, labelled with it) are the operator's,
+  // never a gateway's. A Direct one without that label is served here only to be refused (planKernel):
+  // the operator, which watches labelled kernels only, would never see it.
+  if (directKernelNotebook(kernel) !== undefined) return false;
   const label = kernel.metadata?.labels?.[LABELS.gateway];
   return !label || !gateway || label === gateway;
 }

@@ -263,6 +263,19 @@ describe("direct mode: JupyterLab's server -> provisioner -> JupyterKernel -> ke
       expect(deniedAs({ ...base, metadata: { ...base.metadata, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "other", uid: "00000000-0000-0000-0000-000000000000" }] } })).to.contain("owned by the notebook pod that creates them");
     });
 
+    it("admission, for anyone: a Direct kernel without its notebook's label is refused (nobody would serve it)", async () => {
+      const id = "00000000-0000-4000-8000-00000000d1ef";
+      const unlabelled = {
+        apiVersion: "kubeflow.tkestack.io/v1alpha1", kind: "JupyterKernel",
+        metadata: { name: `kernel-${id}`, namespace: env.namespace, labels: { kernel_id: id } },
+        spec: { kernelId: id, connectionMode: "Direct", kernelSpec: { name: NAMES.cpuKernelspec }, username: NAMES.directNotebook },
+      };
+      // As the cluster admin: the rule is the API's, not the notebook ServiceAccount's.
+      const err = await env.kubectl(["create", "-f", "-"], JSON.stringify(unlabelled)).then(() => "", (e: Error) => e.message);
+      expect(err).to.contain("spec.connectionMode Direct: a direct kernel needs the label kubeflow.tkestack.io/notebook naming the JupyterNotebook that starts it");
+      expect(await kernelObject(id)).to.equal(undefined);
+    });
+
     /** The operator's refusal of a kernel: Failed with DirectKernelNotAllowed, and no pod. */
     const refused = async (id: string): Promise<any> => {
       const jk = await until("the operator to refuse the kernel", async () => {

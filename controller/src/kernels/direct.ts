@@ -13,8 +13,10 @@ export const DIRECT_PORT_BASE = 52700;
 export const CONNECTION_SECRET_KEY = "key";
 export const DIRECT_REFUSED = "DirectKernelNotAllowed";
 
-export function isDirectKernel(kernel: JupyterKernel): boolean {
-  return kernel.spec.connectionMode === "Direct" || kernel.metadata?.labels?.[LABELS.notebook] !== undefined;
+/** Why a kernel that no notebook label makes the operator's cannot be served as a gateway's. */
+export function unlabelledDirectKernelProblem(kernel: JupyterKernel): string | undefined {
+  if (kernel.spec.connectionMode !== "Direct" || directKernelNotebook(kernel) !== undefined) return undefined;
+  return `spec.connectionMode Direct: a direct kernel needs the label ${LABELS.notebook} naming the JupyterNotebook that starts it; a gateway's kernel leaves connectionMode unset`;
 }
 
 /** The ConfigMap of bootstrap.py the operator renders beside each direct-mode notebook, for its kernel pods. */

@@ -2,7 +2,7 @@
 // the same observation always gives the same plan, whichever event woke the reconciler.
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterKernelStatus, JupyterKernelTemplate, JupyterNotebook } from "@elastic-jupyter/api";
-import { DIRECT_REFUSED, directKernelProblem } from "./direct.ts";
+import { DIRECT_REFUSED, directKernelProblem, unlabelledDirectKernelProblem } from "./direct.ts";
 import { desiredKernelPod, type KernelPodOptions } from "./pod.ts";
 import { failedStatus, isTerminal, pendingStatus, statusFromPod, wasReady } from "./status.ts";
 
@@ -48,6 +48,10 @@ export function planKernel(o: KernelObservation, opts: KernelPodOptions): Kernel
   if (o.direct) {
     // Checked before anything else: a notebook user holds the credentials that created it.
     const problem = directKernelProblem(kernel, o.direct.notebook);
+    if (problem) return { status: failedStatus(kernel, DIRECT_REFUSED, problem, now) };
+  } else {
+    // Normally refused by the API server (files/policies/direct-kernels.yaml); this is the fallback.
+    const problem = unlabelledDirectKernelProblem(kernel);
     if (problem) return { status: failedStatus(kernel, DIRECT_REFUSED, problem, now) };
   }
 

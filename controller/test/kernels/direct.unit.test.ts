@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel, JupyterKernelSpec, JupyterNotebook } from "@elastic-jupyter/api";
-import { DIRECT_REFUSED, directBootstrapConfigMapName, directKernelProblem, isDirectKernel, orphanedByServerRestart } from "../../src/kernels/direct.ts";
+import { DIRECT_REFUSED, directBootstrapConfigMapName, directKernelProblem, orphanedByServerRestart } from "../../src/kernels/direct.ts";
 import { kernelPodForCache } from "../../src/kernels/pod.ts";
 import { BOOTSTRAP_COMMAND, desiredKernelPod } from "../../src/kernels/pod.ts";
 import { planKernel } from "../../src/kernels/plan.ts";
@@ -80,12 +80,21 @@ describe("direct-mode kernels", () => {
     expect(pod.spec!.automountServiceAccountToken).to.equal(false);
   });
 
-  it("is the operator's: no gateway's sidecar serves a direct kernel, labelled or not", () => {
-    expect(isDirectKernel(direct())).to.equal(true);
+  it("is the operator's when labelled with its notebook; a Direct kernel without the label is a sidecar's to refuse", () => {
     expect(servedBy(direct(), "gw")).to.equal(false);
-    expect(servedBy(direct({}, { "kubeflow.tkestack.io/notebook": undefined as unknown as string }), "gw")).to.equal(false);
+    expect(servedBy(direct({ connectionMode: undefined }), "gw"), "labelled, not Direct: the operator refuses it").to.equal(false);
     const gatewayKernel = { ...direct({ connectionMode: undefined }), metadata: { name: "k", namespace: "team-a", labels: {} } } as JupyterKernel;
     expect(servedBy(gatewayKernel, "gw")).to.equal(true);
+    // Direct but unlabelled: the operator watches labelled kernels only, so the sidecar fails it
+    // (the API server's policy refuses it first where installed) rather than leave it without a status.
+    const unlabelled = direct({}, { "kubeflow.tkestack.io/notebook": undefined as unknown as string });
+    expect(servedBy(unlabelled, "gw")).to.equal(true);
+    const plan = planKernel({ kernel: unlabelled, pod: undefined, kernelSpec: spec, kernelTemplate: undefined, now }, { bootstrapConfigMap: "b" });
+    expect(plan.createPod).to.equal(undefined);
+    expect(plan.status?.phase).to.equal("Failed");
+    expect(plan.status?.reason).to.equal(DIRECT_REFUSED);
+    expect(plan.status?.message).to.equal("spec.connectionMode Direct: a direct kernel needs the label kubeflow.tkestack.io/notebook naming the JupyterNotebook that starts it; a gateway's kernel leaves connectionMode unset");
+    expect(planKernel({ kernel: gatewayKernel, pod: undefined, kernelSpec: spec, kernelTemplate: undefined, now }, { bootstrapConfigMap: "b" }).status?.phase).to.not.equal("Failed");
   });
 
   describe("a notebook server that restarts in its pod orphans the kernels it started", () => {
