@@ -3,7 +3,7 @@
 // (every replica).
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { JupyterKernel } from "@elastic-jupyter/api";
-import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_GVK, reconcileKernel } from "./kernels/reconciler.ts";
+import { KERNEL_GVK, KERNELSPEC_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, POD_GVK, reconcileKernel, watchKernelPodsSeen } from "./kernels/reconciler.ts";
 import { eventRecorder } from "./runtime/events.ts";
 import { CONFIGMAP_GVK, GATEWAY_GVK, syncKernelspecs } from "./kernelspecs/sync.ts";
 import { KERNELSPEC_LABEL } from "./kernelspecs/files.ts";
@@ -35,6 +35,7 @@ export function sidecarControllers(mgr: Manager, opts: { gateway: string; gatewa
       .map((k) => `${k.metadata!.namespace}/${k.metadata!.name}`);
   };
   const state = new KernelWriteState();
+  watchKernelPodsSeen(cache, state, { labelSelector: KERNEL_POD_SELECTOR, transform: kernelPodForCache });
   const claimTemplates = watchClaimTemplates(mgr);
   const events = eventRecorder(client, log);
   // GPUs may have freed (a kernel or pod ended, a pod got its node, a policy changed): the namespace's queued kernels look again.

@@ -7,6 +7,7 @@ import type { ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { JupyterGateway } from "@elastic-jupyter/api";
 import { GROUP, KIND, LABELS, PLURAL } from "../api.ts";
 import { MANAGED_BY, ownedMeta } from "./owned.ts";
+import { ADMISSION_RECORD_NAME } from "../kernels/admission-record.ts";
 
 /** A rule and who needs it: `why` becomes the rule's comment in the chart and its row in
  *  docs/security/service-accounts.md; policyRules() drops it before a rule reaches the API. */
@@ -33,6 +34,14 @@ export const GATEWAY_RULES: readonly ExplainedRule[] = [
   { apiGroups: [""], resources: ["configmaps"], verbs: ["list", "watch"], why: "The sidecar's informer over the kernelspec ConfigMaps it syncs into the kernels directory." },
   { apiGroups: ["resource.k8s.io"], resources: ["resourceclaimtemplates"], verbs: ["list", "watch"], why: "The sidecar counts the DRA GPUs of kernel pods from the ResourceClaimTemplates they name (when the API server serves resource.k8s.io/v1)." },
   { apiGroups: [""], resources: ["events"], verbs: ["create"], why: "The sidecar records Events on kernels: queued for GPUs (with the queue position), admitted, refused by a GPU limit, timed out." },
+  {
+    apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"],
+    why: "The sidecar creates the namespace's GPU admission record, a Lease (kernels/admission-record.ts), when there is none (a create cannot be limited to a name).",
+  },
+  {
+    apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [ADMISSION_RECORD_NAME], verbs: ["get", "update"],
+    why: "The sidecar reads the GPU admission record before admitting a GPU kernel under a per-user or per-namespace limit, and writes the admission by a PUT guarded by its resourceVersion, so no two admitters (gateways, the operator's direct kernels) both take the last GPU.",
+  },
 ];
 
 /** The one rule limited to the gateway's own name: the sidecar writes its gateway's `Culling`

@@ -16,7 +16,7 @@ import { watchClaimTemplates } from "./claim-templates.ts";
 import { directBootstrapConfigMapName, directKernelNotebook, orphanedByServerRestart } from "./direct.ts";
 import { kernelPodForCache } from "./pod.ts";
 import type { KernelPodPolicy } from "./policy.ts";
-import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel } from "./reconciler.ts";
+import { GATEWAY_GVK, KERNELSPEC_GVK, KERNEL_GVK, KERNEL_TEMPLATE_GVK, KernelWriteState, NOTEBOOK_GVK, POD_GVK, reconcileKernel, watchKernelPodsSeen } from "./reconciler.ts";
 
 /** Kernel pods, and direct notebooks' pods (notebooks/deployment.ts labels them): a notebook
  *  container that ends orphans the kernels its server started. */
@@ -35,6 +35,7 @@ export function directKernelController(deps: { cache: Cache; client: KubeClient;
   const queued = (o: { metadata?: { namespace?: string } }) => (state.gpuQueue.size && o.metadata?.namespace ? state.queuedIn(o.metadata.namespace) : []);
   const directKernels = { ...KERNEL_GVK, labelSelector: LABELS.notebook };
   const kernelPods = { ...POD_GVK, labelSelector: DIRECT_POD_SELECTOR, transform: kernelPodForCache };
+  watchKernelPodsSeen(cache, state, kernelPods);
   cache.informerFor<JupyterKernel>(KERNEL_GVK, { labelSelector: LABELS.notebook }).on((e) => {
     if (e.type === "delete" && e.object.metadata?.uid) state.kernelDeleted(e.object.metadata.uid);
   });

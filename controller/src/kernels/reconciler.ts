@@ -11,6 +11,7 @@ import { DIRECT_DEFAULTS } from "../notebooks/direct.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Logger } from "../runtime/log.ts";
 import { decideAdmission, effectivePolicy, type GpuHolder, type GpuRequest } from "./admission.ts";
+import { RECORD_TTL_MS, readRecord, recordedHolders, withAdmission, writeRecord, type AdmissionRecord } from "./admission-record.ts";
 import { podGpuUsage, totalGpus, type GpuUsage } from "./gpus.ts";
 import { planKernel, planRefusedPod, type KernelPlan } from "./plan.ts";
 import { isKernelPod, type KernelPodOptions } from "./pod.ts";
@@ -77,6 +78,25 @@ export class KernelWriteState {
     if (this.deleted.size > 10_000) for (const [u, at] of this.deleted) if (now - at > 600_000 || this.deleted.size > 10_000) this.deleted.delete(u);
   }
   wasDeleted(uid: string | undefined): boolean { return uid !== undefined && this.deleted.has(uid); }
+  /** When a pod of each kernel (by uid) was first seen: a recorded admission whose pod has been
+   *  seen no longer counts (admission-record.ts). Fed by the pod informer (watchKernelPodsSeen). */
+  private readonly podsSeen = new Map<string, number>();
+  private prunePodsSeenAt = 1000;
+  podSeen(pod: Pod, now = Date.now()): void {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND.kernel)?.uid;
+    if (!owner || this.podsSeen.has(owner)) return;
+    this.podsSeen.set(owner, now);
+    if (this.podsSeen.size > this.prunePodsSeenAt) {
+      for (const [uid, at] of this.podsSeen) if (now - at > RECORD_TTL_MS) this.podsSeen.delete(uid);
+      this.prunePodsSeenAt = Math.max(1000, this.podsSeen.size * 2);
+    }
+  }
+  sawPodOf(kernelUid: string): boolean { return this.podsSeen.has(kernelUid); }
+}
+
+/** Feeds KernelWriteState.podSeen from the kernel pod informer the controller already runs. */
+export function watchKernelPodsSeen(cache: Cache, state: KernelWriteState, pods: { labelSelector: string; transform: (o: KubeObject) => KubeObject }): void {
+  cache.informerFor<Pod>(POD_GVK, pods).on((e) => state.podSeen(e.object));
 }
 
 export interface ReconcileResult { requeueAfterMs?: number }
@@ -112,7 +132,8 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   const direct = deps.direct ? { notebook: notebookOf(deps, kernel) } : undefined;
   let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now, ...(direct ? { direct } : {}) }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
-  plan = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now);
+  const record = await admissionRecordFor(deps, kernel, kernelSpec, plan);
+  plan = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now, record);
 
   if (plan.deletePod) {
     log.info("deleting evicted kernel pod", { pod: plan.deletePod.name });
@@ -129,6 +150,16 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
       plan = waiting;
     }
   }
+  const admitted = plan.createPod && record ? deps.state.gpuAdmitted.get(key) : undefined;
+  if (admitted && record) {
+    const entry = { name, uid: admitted.uid, user: admitted.user, ...(admitted.kernelSpec ? { kernelSpec: admitted.kernelSpec } : {}), usage: admitted.usage, at: now.getTime() };
+    if (!(await writeRecord(deps.client, record, withAdmission(record, name, entry, now.getTime()), admitterName(deps)))) {
+      // Another admitter wrote first: decide again, counting what it admitted.
+      deps.state.gpuAdmitted.delete(key);
+      log.info("the namespace's GPU admission record changed meanwhile: deciding again");
+      return { requeueAfterMs: RECORD_RETRY_MS };
+    }
+  }
   if (plan.createPod) {
     try {
       await deps.client.create(plan.createPod, { fieldManager: FIELD_MANAGER });
@@ -137,6 +168,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
       // The pod exists but the cache has not seen it yet: the pod event will requeue us.
       if (isConflict(e)) return {};
       deps.state.gpuAdmitted.delete(key);
+      if (admitted) await forgetAdmission(deps, ns, name, now);
       const refusal = e instanceof KubeApiError ? planRefusedPod(kernel, e, now) : undefined;
       if (!refusal) throw e;
       log.warn("the API server refused the kernel pod", { status: e instanceof KubeApiError ? e.statusCode : undefined, reason: refusal.status?.reason, message: (e as Error).message });
@@ -188,9 +220,38 @@ export function pendingWriteDelay(state: KernelWriteState, key: string, kernel: 
   return 0;
 }
 
+/** How soon a kernel whose admission lost the race for the namespace's record decides again. */
+const RECORD_RETRY_MS = 20;
+
+function admitterName(deps: KernelReconcilerDeps): string {
+  return deps.gateway ? `sidecar of JupyterGateway ${deps.gateway}` : deps.direct ? "operator (direct kernels)" : "elastic-jupyter";
+}
+
+/** The namespace's GPU admission record (admission-record.ts), read when this reconcile may admit a
+ *  GPU pod under a limit other admitters share (per user, per namespace); undefined otherwise. */
+async function admissionRecordFor(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, plan: KernelPlan): Promise<AdmissionRecord | undefined> {
+  if (!plan.createPod || kernel.metadata?.deletionTimestamp || isTerminal(kernel.status?.phase)) return undefined;
+  if (totalGpus(podGpuUsage(plan.createPod, deps.podOptions.claimTemplate)) === 0) return undefined;
+  const policy = kernelPolicy(deps, kernel, kernelSpec);
+  const shared = policy?.policies.some((p) => Object.keys(p.policy.maxPerUser ?? {}).length + Object.keys(p.policy.maxPerNamespace ?? {}).length > 0);
+  return shared ? readRecord(deps.client, kernel.metadata!.namespace!) : undefined;
+}
+
+/** A kernel admitted in the record whose pod was refused stops counting there (best effort: else it
+ *  counts until RECORD_TTL_MS). */
+async function forgetAdmission(deps: KernelReconcilerDeps, ns: string, name: string, now: Date): Promise<void> {
+  try {
+    const record = await readRecord(deps.client, ns);
+    if (record.admissions.some((a) => a.name === name)) await writeRecord(deps.client, record, withAdmission(record, name, undefined, now.getTime()), admitterName(deps));
+  } catch (e) {
+    deps.log.with({ kernel: `${ns}/${name}` }).warn("could not remove a refused kernel from the GPU admission record", { error: String(e) });
+  }
+}
+
 /** Where a kernel stands under the GPU policy: the plan with the pod's creation held back (queued)
- *  or refused, or unchanged. Kernels asking for no GPUs, or under no gpuPolicy, pass untouched. */
-function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date): KernelPlan {
+ *  or refused, or unchanged. Kernels asking for no GPUs, or under no gpuPolicy, pass untouched.
+ *  `record`: the namespace's admission record, whose admissions count as holders too. */
+function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date, record?: AdmissionRecord): KernelPlan {
   const { state } = deps;
   const ns = kernel.metadata!.namespace!;
   const usage = plan.createPod ? podGpuUsage(plan.createPod, deps.podOptions.claimTemplate) : pod ? podGpuUsage(pod, deps.podOptions.claimTemplate) : {};
@@ -222,8 +283,14 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
   const request: GpuRequest = { key, user, ...(kernel.spec.kernelSpec?.name ? { kernelSpec: kernel.spec.kernelSpec.name } : {}), usage, createdMs, ...policy };
   const wasQueued = kernel.status?.reason === "Queued" || state.gpuQueue.has(key);
   state.gpuQueue.set(key, request);
+  // Admissions other admitters recorded whose pods this one has not seen yet hold GPUs too.
+  const holders = gpuHolders(deps, ns);
+  const held = new Set(holders.map((h) => h.key));
+  const recorded = record
+    ? recordedHolders(record, kernel.metadata!.name!, (a) => deps.state.sawPodOf(a.uid) || deps.cache.get<Pod>(POD_GVK, ns, a.name) !== undefined, now.getTime()).filter((h) => !held.has(h.key))
+    : [];
   const decision = decideAdmission(request, {
-    holders: gpuHolders(deps, ns),
+    holders: [...holders, ...recorded],
     waiting: [...state.gpuQueue.values()].filter((w) => w.key.startsWith(`${ns}/`)),
     clusterFull: unschedulableGpus(deps, ns),
     lastAdmittedMs: new Map([...state.lastAdmittedMs].filter(([u]) => u.startsWith(`${ns}/`)).map(([u, t]) => [u.slice(ns.length + 1), t])),
@@ -244,7 +311,8 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
       return { status: failedStatus(kernel, decision.reason, decision.message, at) };
     case "queue":
       if (!wasQueued) deps.events?.record(kernel, "Normal", "Queued", decision.message);
-      return { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: decision.retryAfterMs };
+      // Woken when a recorded admission stops counting, too (its pod may never show).
+      return { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: Math.min(decision.retryAfterMs, ...recorded.map((h) => h.expiresAtMs - now.getTime())) };
   }
 }
 

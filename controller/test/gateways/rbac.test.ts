@@ -10,6 +10,7 @@ import type { ControllerProcess } from "../testing/controller-process.ts";
 import { startOperator, waitForReady } from "./operator-harness.ts";
 import { grantedPermissions } from "../../src/gateways/rbac.ts";
 import { eventAbout } from "../../src/runtime/events.ts";
+import { readRecord, writeRecord } from "../../src/kernels/admission-record.ts";
 
 const API = "kubeflow.tkestack.io/v1alpha1";
 const kernelGvk = { apiVersion: API, kind: "JupyterKernel" };
@@ -91,6 +92,13 @@ describe("gateway Role: least privilege, checked as the gateway's ServiceAccount
     // ... records Events on kernels (queued for GPUs, admitted, refused) ...
     const kernelObj = await getJson(["get", "jupyterkernel", "kernel-1", "-n", ns]);
     await as("/events:create", () => sa.create(eventAbout(kernelObj, "Normal", "Queued", "waiting for GPUs, 1st of 1")));
+    // ... serializes GPU admissions under shared limits through the namespace's record (a Lease) ...
+    const record = await as("coordination.k8s.io/leases:get", () => readRecord(sa, ns));
+    expect(await as("coordination.k8s.io/leases:create", () => writeRecord(sa, record, [{ name: "kernel-1", uid: "u", user: "alice", usage: { "nvidia.com/gpu": 1 }, at: Date.now() }], "rbac-test"))).to.equal(true);
+    const written = await readRecord(sa, ns);
+    expect(written.admissions.map((a) => a.name)).to.deep.equal(["kernel-1"]);
+    expect(await as("coordination.k8s.io/leases:update", () => writeRecord(sa, written, [], "rbac-test"))).to.equal(true);
+    await forbidden("read another Lease", () => sa.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease" }, ns, "some-leader-lease"));
     // ... deletes a lost or superseded pod (with a UID precondition) ...
     const created = await kubectlOk(["get", "pod", "kernel-1", "-n", ns, "-o", "jsonpath={.metadata.uid}"]);
     expect(await as("/pods:delete", () => sa.delete(podGvk, ns, "kernel-1", { uid: created }))).to.equal(true);
