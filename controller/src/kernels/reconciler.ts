@@ -133,7 +133,8 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now, ...(direct ? { direct } : {}) }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
   const record = await admissionRecordFor(deps, kernel, kernelSpec, plan);
-  plan = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now, record);
+  let admission: Admitted | undefined;
+  ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now, record));
 
   if (plan.deletePod) {
     log.info("deleting evicted kernel pod", { pod: plan.deletePod.name });
@@ -145,20 +146,23 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
     // waits for it, or the kubelet would fail the container on a missing Secret.
     const waiting = await connectionSecretMissing(deps, kernel, now);
     if (waiting) {
-      deps.state.gpuAdmitted.delete(key);
+      admission = undefined; // not admitted yet: it decides again once its Secret is there
       if (!waiting.status) return waiting;
       plan = waiting;
     }
   }
-  const admitted = plan.createPod && record ? deps.state.gpuAdmitted.get(key) : undefined;
-  if (admitted && record) {
-    const entry = { name, uid: admitted.uid, user: admitted.user, ...(admitted.kernelSpec ? { kernelSpec: admitted.kernelSpec } : {}), usage: admitted.usage, at: now.getTime() };
-    if (!(await writeRecord(deps.client, record, withAdmission(record, name, entry, now.getTime()), admitterName(deps)))) {
-      // Another admitter wrote first: decide again, counting what it admitted.
-      deps.state.gpuAdmitted.delete(key);
-      log.info("the namespace's GPU admission record changed meanwhile: deciding again");
-      return { requeueAfterMs: RECORD_RETRY_MS };
+  if (admission && plan.createPod) {
+    const { request } = admission;
+    if (record) {
+      const entry = { name, uid: kernel.metadata!.uid!, user: request.user, ...(request.kernelSpec ? { kernelSpec: request.kernelSpec } : {}), usage: request.usage, at: now.getTime() };
+      if (!(await writeRecord(deps.client, record, withAdmission(record, name, entry, now.getTime()), admitterName(deps)))) {
+        // Another admitter wrote first: decide again, counting what it admitted.
+        if (!admission.wasQueued) deps.state.gpuQueue.delete(key);
+        log.info("the namespace's GPU admission record changed meanwhile: deciding again");
+        return { requeueAfterMs: RECORD_RETRY_MS };
+      }
     }
+    commitAdmission(deps, key, kernel, admission, now);
   }
   if (plan.createPod) {
     try {
@@ -168,7 +172,7 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
       // The pod exists but the cache has not seen it yet: the pod event will requeue us.
       if (isConflict(e)) return {};
       deps.state.gpuAdmitted.delete(key);
-      if (admitted) await forgetAdmission(deps, ns, name, now);
+      if (admission && record) await forgetAdmission(deps, ns, name, now);
       const refusal = e instanceof KubeApiError ? planRefusedPod(kernel, e, now) : undefined;
       if (!refusal) throw e;
       log.warn("the API server refused the kernel pod", { status: e instanceof KubeApiError ? e.statusCode : undefined, reason: refusal.status?.reason, message: (e as Error).message });
@@ -251,14 +255,27 @@ async function forgetAdmission(deps: KernelReconcilerDeps, ns: string, name: str
 /** Where a kernel stands under the GPU policy: the plan with the pod's creation held back (queued)
  *  or refused, or unchanged. Kernels asking for no GPUs, or under no gpuPolicy, pass untouched.
  *  `record`: the namespace's admission record, whose admissions count as holders too. */
-function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date, record?: AdmissionRecord): KernelPlan {
+/** A kernel the GPU policy admits; committed (commitAdmission) once its admission is recorded. */
+interface Admitted { request: GpuRequest; waitedS: number; wasQueued: boolean }
+
+/** The admission takes effect: the kernel holds its GPUs (until its pod shows), leaves the queue, and says so. */
+function commitAdmission(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, a: Admitted, now: Date): void {
+  const ns = kernel.metadata!.namespace!;
+  deps.state.gpuQueue.delete(key);
+  deps.state.gpuAdmitted.set(key, { key, user: a.request.user, ...(a.request.kernelSpec ? { kernelSpec: a.request.kernelSpec } : {}), usage: a.request.usage, uid: kernel.metadata!.uid! });
+  deps.state.lastAdmittedMs.set(`${ns}/${a.request.user}`, now.getTime());
+  deps.onAdmitted?.(a.waitedS, a.wasQueued);
+  if (a.wasQueued) deps.events?.record(kernel, "Normal", "Admitted", `got its GPUs after ${Math.round(a.waitedS)} s in the queue`);
+}
+
+function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date, record?: AdmissionRecord): { plan: KernelPlan; admission?: Admitted } {
   const { state } = deps;
   const ns = kernel.metadata!.namespace!;
   const usage = plan.createPod ? podGpuUsage(plan.createPod, deps.podOptions.claimTemplate) : pod ? podGpuUsage(pod, deps.podOptions.claimTemplate) : {};
   const policy = totalGpus(usage) > 0 ? kernelPolicy(deps, kernel, kernelSpec) : undefined;
   if (!policy || kernel.metadata?.deletionTimestamp || isTerminal(kernel.status?.phase)) {
     state.gpuQueue.delete(key);
-    return withoutQueuePosition(plan);
+    return { plan: withoutQueuePosition(plan) };
   }
   const user = kernel.spec.username ?? "";
   const createdMs = Date.parse(kernel.metadata?.creationTimestamp ?? "") || now.getTime();
@@ -273,11 +290,11 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
       const why = `no node has a free ${Object.keys(usage).join(", ")} (${plan.status.message ?? "unschedulable"})`;
       if (leftMs <= 0) {
         deps.events?.record(kernel, "Warning", "QueueTimeout", `gave up waiting for GPUs after ${policy.queueTimeoutS} s: ${why}`);
-        return { deletePod: { name: pod.metadata!.name!, uid: pod.metadata!.uid! }, status: failedStatus(kernel, "QueueTimeout", `waited ${policy.queueTimeoutS} s for GPUs (gpuPolicy.queueTimeout) and was still 1st in namespace ${ns}'s GPU queue: ${why}`, at) };
+        return { plan: { deletePod: { name: pod.metadata!.name!, uid: pod.metadata!.uid! }, status: failedStatus(kernel, "QueueTimeout", `waited ${policy.queueTimeoutS} s for GPUs (gpuPolicy.queueTimeout) and was still 1st in namespace ${ns}'s GPU queue: ${why}`, at) } };
       }
-      return { status: pendingStatus(kernel, "Queued", `waiting for GPUs, 1st in namespace ${ns}'s GPU queue: ${why}; gives up in ${Math.ceil(leftMs / 1000)} s`, at, { queuePosition: 1 }), requeueAfterMs: leftMs };
+      return { plan: { status: pendingStatus(kernel, "Queued", `waiting for GPUs, 1st in namespace ${ns}'s GPU queue: ${why}; gives up in ${Math.ceil(leftMs / 1000)} s`, at, { queuePosition: 1 }), requeueAfterMs: leftMs } };
     }
-    return withoutQueuePosition(plan);
+    return { plan: withoutQueuePosition(plan) };
   }
 
   const request: GpuRequest = { key, user, ...(kernel.spec.kernelSpec?.name ? { kernelSpec: kernel.spec.kernelSpec.name } : {}), usage, createdMs, ...policy };
@@ -299,20 +316,15 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
   });
   switch (decision.kind) {
     case "admit":
-      state.gpuQueue.delete(key);
-      state.gpuAdmitted.set(key, { ...request, uid: kernel.metadata!.uid! });
-      state.lastAdmittedMs.set(`${ns}/${user}`, now.getTime());
-      deps.onAdmitted?.(decision.waitedS, wasQueued);
-      if (wasQueued) deps.events?.record(kernel, "Normal", "Admitted", `got its GPUs after ${Math.round(decision.waitedS)} s in the queue`);
-      return withoutQueuePosition(plan);
+      return { plan: withoutQueuePosition(plan), admission: { request, waitedS: decision.waitedS, wasQueued } };
     case "fail":
       state.gpuQueue.delete(key);
       deps.events?.record(kernel, "Warning", decision.reason, decision.message);
-      return { status: failedStatus(kernel, decision.reason, decision.message, at) };
+      return { plan: { status: failedStatus(kernel, decision.reason, decision.message, at) } };
     case "queue":
       if (!wasQueued) deps.events?.record(kernel, "Normal", "Queued", decision.message);
       // Woken when a recorded admission stops counting, too (its pod may never show).
-      return { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: Math.min(decision.retryAfterMs, ...recorded.map((h) => h.expiresAtMs - now.getTime())) };
+      return { plan: { status: pendingStatus(kernel, "Queued", decision.message, at, { queuePosition: decision.position }), requeueAfterMs: Math.min(decision.retryAfterMs, ...recorded.map((h) => h.expiresAtMs - now.getTime())) } };
   }
 }
 
