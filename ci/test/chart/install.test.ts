@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { GATEWAY_RULES } from "../../../controller/src/gateways/rbac.ts";
+import { ADMISSION_RECORD_NAME } from "../../../controller/src/kernels/admission-record.ts";
 import { freshNamespace, getJson, kubectl, kubectlOk } from "../cluster.ts";
 import { EXAMPLES, HELMS, OPERATOR_CHART, TEAM_CHART, helm, helmOk, installOperator, teamExamples } from "./helm.ts";
 
@@ -48,11 +49,11 @@ describe("chart install on the real API server", function () {
     it("may do, in any namespace, everything the Role it creates for a gateway grants (RBAC lets it grant only what it holds)", async () => {
       const missing: string[] = [];
       for (const rule of GATEWAY_RULES) {
-        for (const group of rule.apiGroups ?? []) for (const res of rule.resources ?? []) for (const verb of rule.verbs) {
+        for (const group of rule.apiGroups ?? []) for (const res of rule.resources ?? []) for (const verb of rule.verbs) for (const name of rule.resourceNames ?? [undefined]) {
           const [plural, sub] = res.split("/");
-          const resource = group ? `${plural}.${group}` : plural!;
+          const resource = (group ? `${plural}.${group}` : plural!) + (name ? `/${name}` : "");
           const r = await kubectl(["auth", "can-i", verb, resource, ...(sub ? [`--subresource=${sub}`] : []), `--as=system:serviceaccount:${ns}:${sa}`, "-n", "some-team"]);
-          if (r.stdout.trim() !== "yes") missing.push(`${verb} ${group}/${res}`);
+          if (r.stdout.trim() !== "yes") missing.push(`${verb} ${group}/${res}${name ? ` named ${name}` : ""}`);
         }
       }
       expect(missing, "the operator could not create the gateway's Role").to.deep.equal([]);
@@ -71,10 +72,14 @@ describe("chart install on the real API server", function () {
       expect(await canI(sa, ns, "patch", "jupytergateways.kubeflow.tkestack.io", "some-team"), "patch gateways: only their status").to.equal(false);
     });
 
-    it("holds its Lease in its own namespace only", async () => {
+    it("holds its leader Lease in its own namespace only; elsewhere only the GPU admission record", async () => {
       expect(await canI(sa, ns, "update", `leases.coordination.k8s.io/${release}-elastic-jupyter-operator`, ns)).to.equal(true);
+      expect(await canI(sa, ns, "update", `leases.coordination.k8s.io/${release}-elastic-jupyter-operator`, "some-team")).to.equal(false);
       expect(await canI(sa, ns, "update", "leases.coordination.k8s.io/someone-else", ns)).to.equal(false);
-      expect(await canI(sa, ns, "create", "leases.coordination.k8s.io", "kube-system")).to.equal(false);
+      // Direct kernels' GPU admissions (kernels/admission-record.ts): the record in any namespace, no other Lease.
+      expect(await canI(sa, ns, "update", `leases.coordination.k8s.io/${ADMISSION_RECORD_NAME}`, "some-team")).to.equal(true);
+      expect(await canI(sa, ns, "update", "leases.coordination.k8s.io/kube-scheduler", "kube-system")).to.equal(false);
+      expect(await canI(sa, ns, "get", "leases.coordination.k8s.io/kube-scheduler", "kube-system")).to.equal(false);
     });
 
     it("may not do what it never needs: rewrite Secrets, touch CRDs, nodes, namespaces or cluster RBAC", async () => {
