@@ -132,9 +132,13 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   const direct = deps.direct ? { notebook: notebookOf(deps, kernel) } : undefined;
   let plan: KernelPlan = planKernel({ kernel, pod, kernelSpec, kernelTemplate, now, ...(direct ? { direct } : {}) }, deps.podOptions);
   const log = deps.log.with({ kernel: key });
-  const record = await admissionRecordFor(deps, kernel, kernelSpec, plan);
+  const planned = plan;
   let admission: Admitted | undefined;
-  ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, plan, now, record));
+  ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, planned, now));
+  // The cache alone decides a queue or a refusal: other admitters' records only add holders. An
+  // admission under a limit they share is decided again, counting what they recorded.
+  const record = admission && sharesLimits(admission.request) ? await readRecord(deps.client, ns) : undefined;
+  if (record) ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, planned, now, record, admission!.wasQueued));
 
   if (plan.deletePod) {
     log.info("deleting evicted kernel pod", { pod: plan.deletePod.name });
@@ -231,14 +235,10 @@ function admitterName(deps: KernelReconcilerDeps): string {
   return deps.gateway ? `sidecar of JupyterGateway ${deps.gateway}` : deps.direct ? "operator (direct kernels)" : "elastic-jupyter";
 }
 
-/** The namespace's GPU admission record (admission-record.ts), read when this reconcile may admit a
- *  GPU pod under a limit other admitters share (per user, per namespace); undefined otherwise. */
-async function admissionRecordFor(deps: KernelReconcilerDeps, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, plan: KernelPlan): Promise<AdmissionRecord | undefined> {
-  if (!plan.createPod || kernel.metadata?.deletionTimestamp || isTerminal(kernel.status?.phase)) return undefined;
-  if (totalGpus(podGpuUsage(plan.createPod, deps.podOptions.claimTemplate)) === 0) return undefined;
-  const policy = kernelPolicy(deps, kernel, kernelSpec);
-  const shared = policy?.policies.some((p) => Object.keys(p.policy.maxPerUser ?? {}).length + Object.keys(p.policy.maxPerNamespace ?? {}).length > 0);
-  return shared ? readRecord(deps.client, kernel.metadata!.namespace!) : undefined;
+/** Whether a GPU kernel's policy has limits other admitters share (per user, per namespace), which
+ *  the namespace's admission record (admission-record.ts) guards. */
+function sharesLimits(request: GpuRequest): boolean {
+  return request.policies.some((p) => Object.keys(p.policy.maxPerUser ?? {}).length + Object.keys(p.policy.maxPerNamespace ?? {}).length > 0);
 }
 
 /** A kernel admitted in the record whose pod was refused stops counting there (best effort: else it
@@ -252,9 +252,6 @@ async function forgetAdmission(deps: KernelReconcilerDeps, ns: string, name: str
   }
 }
 
-/** Where a kernel stands under the GPU policy: the plan with the pod's creation held back (queued)
- *  or refused, or unchanged. Kernels asking for no GPUs, or under no gpuPolicy, pass untouched.
- *  `record`: the namespace's admission record, whose admissions count as holders too. */
 /** A kernel the GPU policy admits; committed (commitAdmission) once its admission is recorded. */
 interface Admitted { request: GpuRequest; waitedS: number; wasQueued: boolean }
 
@@ -268,7 +265,12 @@ function commitAdmission(deps: KernelReconcilerDeps, key: string, kernel: Jupyte
   if (a.wasQueued) deps.events?.record(kernel, "Normal", "Admitted", `got its GPUs after ${Math.round(a.waitedS)} s in the queue`);
 }
 
-function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date, record?: AdmissionRecord): { plan: KernelPlan; admission?: Admitted } {
+/** Where a kernel stands under the GPU policy: the plan with the pod's creation held back (queued)
+ *  or refused, or unchanged, and the admission if admitted. Kernels asking for no GPUs, or under no
+ *  gpuPolicy, pass untouched. `record`: the namespace's admission record, whose admissions count as
+ *  holders too; `wasQueued`: whether it was queued before this reconcile (a second decision in one
+ *  reconcile passes the first's, since the first puts it in the queue). */
+function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKernel, kernelSpec: JupyterKernelSpec | undefined, pod: Pod | undefined, plan: KernelPlan, now: Date, record?: AdmissionRecord, wasQueuedBefore?: boolean): { plan: KernelPlan; admission?: Admitted } {
   const { state } = deps;
   const ns = kernel.metadata!.namespace!;
   const usage = plan.createPod ? podGpuUsage(plan.createPod, deps.podOptions.claimTemplate) : pod ? podGpuUsage(pod, deps.podOptions.claimTemplate) : {};
@@ -298,7 +300,7 @@ function admitGpus(deps: KernelReconcilerDeps, key: string, kernel: JupyterKerne
   }
 
   const request: GpuRequest = { key, user, ...(kernel.spec.kernelSpec?.name ? { kernelSpec: kernel.spec.kernelSpec.name } : {}), usage, createdMs, ...policy };
-  const wasQueued = kernel.status?.reason === "Queued" || state.gpuQueue.has(key);
+  const wasQueued = wasQueuedBefore ?? (kernel.status?.reason === "Queued" || state.gpuQueue.has(key));
   state.gpuQueue.set(key, request);
   // Admissions other admitters recorded whose pods this one has not seen yet hold GPUs too.
   const holders = gpuHolders(deps, ns);

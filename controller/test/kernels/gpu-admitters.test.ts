@@ -45,6 +45,19 @@ describe("GPU admission across admitters: two gateways' sidecars share a namespa
     }
   });
 
+  /** GETs of the admission record the sidecars have sent (their client metrics). */
+  const recordReads = async (): Promise<number> => {
+    let n = 0;
+    for (const s of sidecars) {
+      const running = await waitFor("sidecar running", async () => s.lines.find((l) => l.msg === "running"));
+      const text = await (await fetch(`http://127.0.0.1:${String(running.metricsPort)}/metrics`)).text();
+      for (const line of text.split("\n")) {
+        if (line.startsWith("elastic_jupyter_api_requests_total{") && line.includes('verb="get"') && line.includes('resource="leases"')) n += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+    }
+    return n;
+  };
+
   after(async () => {
     for (const s of sidecars) {
       const code = await s.stop();
@@ -80,6 +93,13 @@ describe("GPU admission across admitters: two gateways' sidecars share a namespa
       expect(await gpuPods()).to.deep.equal([queued.metadata.name]);
       await kubectlOk(["-n", ns, "delete", "jupyterkernel", "--all", "--wait=true"]);
     }
+    // The record is read only to confirm an admission the cache allows. A round has two admissions,
+    // and the race's loser reads it once or twice more (twice when its write conflicted): at most 4
+    // reads a round. A queued kernel's wakes (each pod event of the namespace) read none: when each
+    // wake read the record, this was 40.
+    const reads = await recordReads();
+    console.log(`      admission record reads: ${reads} for ${ROUNDS * 2} admissions`);
+    expect(reads, "GETs of the admission record").to.be.at.most(ROUNDS * 4);
     // The record (a Lease) names the admissions it serialized.
     const lease = await getJson(["-n", ns, "get", "lease", ADMISSION_RECORD_NAME]);
     expect(JSON.parse(lease.metadata.annotations[ADMISSION_RECORD_ANNOTATION]).length).to.be.greaterThan(0);
