@@ -58,7 +58,7 @@ const random = prng(SEED);
 
 log(`starting the local control plane "bench" with ${NODES} kwok GPU nodes x ${GPUS_PER_NODE} GPUs`);
 const cluster = localCluster(CLUSTER);
-const { kubeconfig, client, kubectl, pidOf } = cluster;
+const { jsonKubeconfig, client, kubectl, pidOf } = cluster;
 try { kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s", "--ignore-not-found"); } catch { /* not there */ }
 kubectl("create", "namespace", NS);
 
@@ -190,7 +190,7 @@ let sidecar: Sidecar | undefined;
 let metricsPort = 0;
 async function startController(): Promise<void> {
   sidecar = await startSidecar({
-    entry: args.entry!, kubeconfig, namespace: NS, logFile: join(args.out!, "controller.log"),
+    entry: args.entry!, kubeconfig: jsonKubeconfig, namespace: NS, logFile: join(args.out!, "controller.log"),
     nodeFlags: args["node-options"] ? args["node-options"].split(/\s+/) : [],
     extraArgs: args.concurrency ? ["--concurrency", args.concurrency] : [],
   });
@@ -305,8 +305,10 @@ try {
   const directRate = await rateLoad("direct");
   log(`direct pods: ${BURST} at once`);
   let a0 = sample(apiserverPid);
+  const dp0 = await apiserverRequests("pods");
   const directBurst = await burstLoad("direct", BURST, "burst");
   const directBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
+  const directPodRequests = diff(dp0, await apiserverRequests("pods"));
 
   log("starting the controller (sidecar role)");
   await startController();
@@ -340,6 +342,7 @@ try {
   const reconciles = diff(sumBy(m0, "elastic_jupyter_reconcile_total", { controller: "kernels" }, ["result"]), sumBy(m1, "elastic_jupyter_reconcile_total", { controller: "kernels" }, ["result"]));
   const burstRequests = {
     // The harness only POSTs and DELETEs kernels and watches; every other verb is someone else's.
+    apiserverDirectPods: perKernel(directPodRequests),
     apiserverJupyterKernels: perKernel(diff(k0, k1)),
     apiserverPods: perKernel(diff(p0, p1)),
     controller: perKernel(controllerRequests),
@@ -421,7 +424,7 @@ function formatTable(r: Record<string, any>): string {
     "",
     `Per kernel over the ${r.burst.count}-kernel burst (creation to deletion):`,
     `- API server, jupyterkernels (verb subresource): ${fmt(req.apiserverJupyterKernels)} (the harness's own: 1 POST, 1 DELETE)`,
-    `- API server, pods: ${fmt(req.apiserverPods)}`,
+    `- API server, pods: ${fmt(req.apiserverPods)} (per direct pod, the baseline: ${fmt(req.apiserverDirectPods)}; the harness's own: 1 POST, 1 DELETE)`,
     `- the controller's client (verb resource): ${fmt(req.controller)}`,
     `- kernel reconciles: ${fmt(req.reconciles)}`,
     `- steady state (${r.live.count} live, ${r.live.steady.windowS} s): controller requests ${fmt(r.live.steady.controllerRequests)}`,

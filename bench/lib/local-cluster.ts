@@ -2,7 +2,7 @@
 // controller-manager, kwok), with the project's CRDs installed, and the real sidecar as a child
 // process (the production build, controller/dist/main.js).
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeClient } from "../../controller/src/runtime/client.ts";
@@ -12,6 +12,9 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface LocalCluster {
   kubeconfig: string;
+  /** The same kubeconfig in JSON, for a controller measured as it runs in a pod: there it reads its
+   *  ServiceAccount's token and never loads the YAML parser, which a YAML kubeconfig would need. */
+  jsonKubeconfig: string;
   client: KubeClient;
   kubectl(...args: string[]): string;
   /** kubectl with `input` on its stdin (e.g. `apply -f -`). */
@@ -34,8 +37,11 @@ export function localCluster(env: Record<string, string>): LocalCluster {
   const kubectl = (...a: string[]): string => kubectlIn("", ...a);
   kubectl("apply", "--server-side", "--force-conflicts", "-f", join(root, "charts/elastic-jupyter/files/crds/"));
   kubectl("wait", "--for=condition=Established", "crd/jupyterkernels.kubeflow.tkestack.io", "--timeout=60s");
+  const jsonKubeconfig = `${kubeconfig}.json`;
+  writeFileSync(jsonKubeconfig, kubectl("config", "view", "--raw", "-o", "json"));
   return {
     kubeconfig,
+    jsonKubeconfig,
     client: KubeClient.fromConfig(kubeconfig),
     kubectl,
     kubectlIn,

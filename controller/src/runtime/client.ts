@@ -3,8 +3,9 @@
 // address subresources (/status), re-serialises bodies through its model types (dropping unknown
 // fields) and costs ~85 MB of memory to import; here bodies go out exactly as given, over one
 // keep-alive connection pool.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { Agent as HttpAgent, IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { http } from "./http.ts";
 import { loadCredentials, type Credentials } from "./kubeconfig.ts";
 
 export interface OwnerReference {
@@ -131,7 +132,7 @@ export class KubeClient {
 
   private newAgent(): HttpsAgent | HttpAgent {
     // HTTP/1.1 with keep-alive: a connection per request in flight (each watch holds one), reused.
-    if (this.server.startsWith("http:")) return new HttpAgent({ keepAlive: true });
+    if (this.server.startsWith("http:")) return new http.Agent({ keepAlive: true });
     const c = this.credentials;
     return new HttpsAgent({ keepAlive: true, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTlsVerify });
   }
@@ -158,7 +159,7 @@ export class KubeClient {
     if (auth) headers.Authorization = auth;
     if (body !== undefined) { headers["Content-Type"] = contentType ?? "application/json"; headers["Content-Length"] = String(Buffer.byteLength(body)); }
     const attempt = (): Promise<{ res?: IncomingMessage; err?: Error; reused: boolean }> => new Promise((resolve) => {
-      const req = (url.protocol === "http:" ? httpRequest : httpsRequest)(url, { method, headers, agent: this.agent, signal });
+      const req = (url.protocol === "http:" ? http.request : httpsRequest)(url, { method, headers, agent: this.agent, signal });
       req.on("response", (res) => resolve({ res, reused: req.reusedSocket }));
       req.on("error", (err) => resolve({ err, reused: req.reusedSocket }));
       req.end(body);

@@ -1,6 +1,7 @@
 // One HTTP server for probes and scraping: /healthz (the process is alive), /readyz (every cache
 // has synced; leadership does not matter, a standby is ready), /metrics (Prometheus text).
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
+import { http } from "./http.ts";
 import type { AddressInfo } from "node:net";
 import type { Metrics } from "./metrics.ts";
 
@@ -15,7 +16,7 @@ export class HealthServer {
   private readonly server: Server;
 
   constructor(checks: HealthChecks, metrics: Metrics) {
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       const path = (req.url ?? "/").split("?")[0];
       const reply = (code: number, body: string, type = "text/plain; charset=utf-8"): void => {
         res.writeHead(code, { "Content-Type": type });

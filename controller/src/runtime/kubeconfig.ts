@@ -50,12 +50,21 @@ export function inClusterCredentials(): Credentials {
 interface NamedEntry<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
 type Entry = Record<string, unknown>;
 
+/** A kubeconfig's document. JSON (kubectl reads it, and writes it with `-o json`) needs no YAML
+ *  parser; the YAML parser (~4 MiB of RSS) is loaded only for YAML. A controller in a pod reads
+ *  no kubeconfig at all. */
+function parseKubeconfig(text: string): Entry {
+  if (text.trimStart().startsWith("{")) {
+    try { return JSON.parse(text) as Entry; } catch { /* a YAML flow mapping: the YAML parser reads it */ }
+  }
+  const { parse } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return parse(text) as Entry;
+}
+
 /** Credentials from a kubeconfig file (its current context), as kubectl reads it. */
 export function kubeconfigCredentials(path: string): Credentials {
   let doc: Entry;
-  // The YAML parser (~8 MB of memory) is loaded only here: a controller in a pod never reads a kubeconfig.
-  const { parse } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
-  try { doc = parse(readFileSync(path, "utf8")) as Entry; } catch (e) { throw new Error(`kubeconfig ${path}: ${(e as Error).message}`); }
+  try { doc = parseKubeconfig(readFileSync(path, "utf8")); } catch (e) { throw new Error(`kubeconfig ${path}: ${(e as Error).message}`); }
   const find = (list: string, name: string | undefined): Entry => {
     const found = ((doc[list] ?? []) as NamedEntry<Entry>[]).find((e) => e.name === name);
     if (!found) throw new Error(`kubeconfig ${path}: no ${list.replace(/s$/, "")} named ${JSON.stringify(name)}`);

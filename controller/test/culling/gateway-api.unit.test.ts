@@ -57,6 +57,16 @@ describe("culling: the gateway REST client", () => {
     await new Promise<void>((r) => closed.close(() => r()));
     const refused = await failure(gatewayApi(`http://127.0.0.1:${port}`).listKernels());
     expect(refused.reason).to.equal("GatewayUnreachable");
-    expect(refused.message).to.contain("ECONNREFUSED");
+    expect(refused.message).to.match(/^GET \/api\/kernels: connect ECONNREFUSED/);
+    // A gateway that accepts the connection and never answers: the list gives up at its timeout.
+    const silent = createServer(() => { /* never answers */ });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const slow = await failure(gatewayApi(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, "", 200).listKernels());
+      expect(slow).to.deep.equal({ reason: "GatewayUnreachable", message: "GET /api/kernels: no answer within the timeout (The operation was aborted due to timeout)" });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });

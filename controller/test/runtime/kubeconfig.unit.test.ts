@@ -19,6 +19,21 @@ function kubeconfig(name: string, user: Record<string, unknown>, cluster: Record
 writeFileSync(join(dir, "ca.crt"), "CA PEM");
 
 describe("kubeconfig credentials (no client-node on the common paths)", () => {
+  it("reads a kubeconfig in YAML, as kubectl writes it, the same as one in JSON", async () => {
+    const path = join(dir, "plain.yaml");
+    writeFileSync(path, [
+      "apiVersion: v1", "kind: Config", "current-context: c",
+      "clusters:", "- name: k", "  cluster:", "    server: https://10.0.0.1:6443/", "    certificate-authority: ca.crt",
+      "users:", "- name: u", "  user:", "    token: abc",
+      "contexts:", "- name: c", "  context: {cluster: k, user: u}",
+    ].join("\n"));
+    const fromYaml = kubeconfigCredentials(path);
+    const fromJson = kubeconfigCredentials(kubeconfig("same.json", { token: "abc" }));
+    expect(fromYaml.server).to.equal("https://10.0.0.1:6443");
+    expect(String(fromYaml.ca)).to.equal(String(fromJson.ca));
+    expect(await fromYaml.authorization()).to.equal("Bearer abc").and.to.equal(await fromJson.authorization());
+  });
+
   it("reads the current context's server, a CA file relative to the kubeconfig, and a token", async () => {
     const c = kubeconfigCredentials(kubeconfig("token.yaml", { token: "abc" }));
     expect(c.server).to.equal("https://10.0.0.1:6443");
