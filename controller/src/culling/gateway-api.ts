@@ -1,7 +1,6 @@
 // The few calls the culler makes to its own gateway's REST API (same pod: http://127.0.0.1:<port>).
 // node:http rather than fetch(): fetch loads undici, which costs the controller ~6 MiB of RSS
 // (runtime/http.ts).
-import type { IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { http } from "../runtime/http.ts";
 import type { GatewayKernel } from "./plan.ts";
@@ -39,7 +38,7 @@ function describe(e: unknown): string {
   return err?.message ?? String(e);
 }
 
-interface Answer { status: number; headers: IncomingHttpHeaders; body: string }
+interface Answer { status: number; body: string }
 
 /** One request, its whole answer read, within `timeoutMs` from start to end. */
 function call(url: URL, method: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
@@ -49,7 +48,7 @@ function call(url: URL, method: string, headers: Record<string, string>, timeout
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => { body += chunk; });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
       res.on("error", reject);
     });
     req.on("error", reject);
