@@ -23,7 +23,7 @@ export class GatewayBadResponse extends Error {}
 
 /** Why a list failed, as the Culling condition's reason and the failure metric's label. */
 export function cullingFailure(e: unknown): { reason: string; message: string } {
-  const message = describe(e);
+  const message = e instanceof Error ? e.message : String(e);
   if (e instanceof GatewayHttpError) {
     return { reason: e.status === 401 || e.status === 403 ? "GatewayUnauthorized" : "GatewayError", message };
   }
@@ -31,10 +31,11 @@ export function cullingFailure(e: unknown): { reason: string; message: string } 
   return { reason: "GatewayUnreachable", message };
 }
 
-/** A socket error says its cause (connect ECONNREFUSED ...); a deadline aborts with a TimeoutError. */
+/** Why a request got no answer: a socket error says its cause (connect ECONNREFUSED ...); the
+ *  deadline aborts the request with the signal's TimeoutError as the cause. */
 function describe(e: unknown): string {
   const err = e as Error & { cause?: { name?: string; message?: string } };
-  if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError") return `no answer within the timeout (${err.cause?.message ?? err.message})`;
+  if (err?.cause?.name === "TimeoutError") return `no answer within the timeout (${err.cause.message})`;
   return err?.message ?? String(e);
 }
 

@@ -137,8 +137,11 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, planned, now));
   // The cache alone decides a queue or a refusal: other admitters' records only add holders. An
   // admission under a limit they share is decided again, counting what they recorded.
-  const record = admission && sharesLimits(admission.request) ? await readRecord(deps.client, ns) : undefined;
-  if (record) ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, planned, now, record, admission!.wasQueued));
+  let record: AdmissionRecord | undefined;
+  if (admission && sharesLimits(admission.request)) {
+    record = await readRecord(deps.client, ns);
+    ({ plan, admission } = admitGpus(deps, key, kernel, kernelSpec, pod, planned, now, record, admission.wasQueued));
+  }
 
   if (plan.deletePod) {
     log.info("deleting evicted kernel pod", { pod: plan.deletePod.name });

@@ -2,7 +2,6 @@
 // loads undici, http2, zlib and web streams, ~6 MiB of RSS it never uses.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { pathToFileURL } from "node:url";
 
 const src = new URL("../../src/", import.meta.url);
 /** The built-in modules a fresh node process has loaded once it has run `code` (an ES module). */
@@ -19,7 +18,7 @@ describe("runtime/http: what the controller's modules load", () => {
 
   it("the controller's modules (both roles, the API client, the health server, the culler) load neither undici nor http2", () => {
     const modules = ["roles.ts", "runtime/manager.ts", "runtime/client.ts", "runtime/health.ts", "culling/gateway-api.ts"];
-    const imports = modules.map((m) => `await import(${JSON.stringify(pathToFileURL(new URL(m, src).pathname).href)});`).join("\n");
+    const imports = modules.map((m) => `await import(${JSON.stringify(new URL(m, src).href)});`).join("\n");
     expect(heavy(loadedAfter(imports))).to.deep.equal([]);
   });
 });
