@@ -222,7 +222,36 @@ def test_eg_prefixed_settings_are_accepted(response_manager, tmp_path):
         info = loop.run_until_complete(receive_connection_info(manager, kernel_id, process, log_path))
         assert info["kernel_id"] == kernel_id
         comm_client(info, kernel_id).shutdown_listener()
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=15) == 0, log_path.read_text()
+        assert "shutdown requested by the gateway" in log_path.read_text()
+    finally:
+        stop(process)
+
+
+def test_a_request_sent_as_soon_as_the_gateway_has_the_connection_info_is_served(response_manager, tmp_path):
+    """EG may send a shutdown (or interrupt) the moment it has decrypted the connection info. The comm
+    port must already accept connections then: EG ignores ECONNREFUSED, so a refused request is
+    silently lost and the kernel pod keeps running (and holding its GPU). A bootstrap descheduled
+    between responding and serving makes the window wide enough to hit every time."""
+    loop, manager = response_manager
+    kernel_id = str(uuid.uuid4())
+    manager.register_event(kernel_id)
+    log_path = tmp_path / "bootstrap.log"
+    slow_to_serve = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); import bootstrap\n"
+        "serve = bootstrap.KernelSupervisor.serve\n"
+        "bootstrap.KernelSupervisor.serve = lambda self, sock: (time.sleep(2), serve(self, sock))[1]\n"
+        "sys.exit(bootstrap.main([]))\n"
+    )
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "KERNEL_ID": kernel_id,
+           "RESPONSE_ADDRESS": manager.response_address, "PUBLIC_KEY": manager.public_key, "POD_IP": POD_IP}
+    process = subprocess.Popen([sys.executable, "-c", slow_to_serve, str(BOOTSTRAP.parent)], env=env,
+                               stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    try:
+        info = loop.run_until_complete(receive_connection_info(manager, kernel_id, process, log_path))
+        comm_client(info, kernel_id).shutdown_listener()
+        assert process.wait(timeout=15) == 0, log_path.read_text()
+        assert "shutdown requested by the gateway" in log_path.read_text()
     finally:
         stop(process)
 

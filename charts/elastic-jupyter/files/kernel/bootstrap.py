@@ -447,8 +447,7 @@ class KernelSupervisor:
             os.waitpid(child.si_pid, os.WNOHANG)
 
     def serve(self, comm_socket: socket.socket) -> None:
-        """Handles gateway requests on the communication port until the kernel process exits."""
-        comm_socket.listen(16)
+        """Handles gateway requests on the (listening) communication port until the kernel exits."""
         is_init = os.getpid() == 1
         while self.process.poll() is None:
             if is_init:
@@ -543,6 +542,9 @@ def run(env: dict, extra_command: list[str]) -> int:
                         pgid=os.getpgid(kernel.process.pid))
         backend = crypto_backend()
         payload = encrypted_payload(response, settings["public_key_der"], backend)
+        # Listen before the gateway learns the port: it may send a request at once, and it ignores a
+        # refused connection, so a request sent before listen() would be lost without a trace.
+        comm_socket.listen(16)
         send_response(settings["response_address"], payload, RESPONSE_CONNECT_TIMEOUT)
         host, port = settings["response_address"]
         log(f"kernel {kernel_id} ready: ports {ports}, comm port {comm_port}, bound to {bind_ip}; "
