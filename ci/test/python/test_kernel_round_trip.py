@@ -78,11 +78,22 @@ def comm_client(info: dict, kernel_id: str):
     )
 
 
+def shell_reply(kc: BlockingKernelClient, msg_id: str, timeout: float) -> dict:
+    """The shell reply to msg_id. jupyter_client's wait_for_ready sends kernel_info_request again
+    whenever a reply (or iopub) is slow, so a late kernel_info_reply may still be queued: skip
+    those; any other reply is a failure."""
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["msg_type"] == "kernel_info_reply" and reply["parent_header"]["msg_id"] != msg_id:
+            continue
+        assert reply["parent_header"]["msg_id"] == msg_id, reply
+        return reply
+
+
 def run_cell(kc: BlockingKernelClient, code: str, timeout: float = 30) -> tuple[dict, str]:
     """Executes code; returns the shell reply content and everything printed or displayed."""
     msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    assert reply["parent_header"]["msg_id"] == msg_id
+    reply = shell_reply(kc, msg_id, timeout)
     output = []
     while True:
         msg = kc.get_iopub_msg(timeout=timeout)
@@ -139,8 +150,7 @@ def test_kernel_round_trip_execute_interrupt_shutdown(response_manager, kernel_p
         time.sleep(0.3)  # let the cell reach the sleep
         interrupted_at = time.monotonic()
         assert comm.send_signal(signal.SIGINT) is None  # None: delivered through the comm port
-        reply = kc.get_shell_msg(timeout=20)
-        assert reply["parent_header"]["msg_id"] == msg_id
+        reply = shell_reply(kc, msg_id, 20)
         assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
         assert time.monotonic() - interrupted_at < 10
 
