@@ -26,7 +26,9 @@ POD_IP = "127.0.0.23"  # a loopback address of its own, as the test kubelet give
 PORT_RANGE = (42000, 43000)
 
 
-def start_bootstrap(python: str, manager: ResponseManager, kernel_id: str, log_path, **overrides) -> subprocess.Popen:
+def start_bootstrap(python: str, manager: ResponseManager, kernel_id: str, log_path,
+                    args: list[str] | None = None, **overrides) -> subprocess.Popen:
+    """The bootstrap (or, with args, python running those args) with the settings a pod gets."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -38,7 +40,7 @@ def start_bootstrap(python: str, manager: ResponseManager, kernel_id: str, log_p
         "POD_IP": POD_IP,
         **overrides,
     }
-    return subprocess.Popen([python, str(BOOTSTRAP)], env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen([python, *(args or [str(BOOTSTRAP)])], env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
 
 
 async def receive_connection_info(manager: ResponseManager, kernel_id: str, process: subprocess.Popen, log_path) -> dict:
@@ -253,10 +255,7 @@ def test_a_request_sent_as_soon_as_the_gateway_has_the_connection_info_is_served
         "bootstrap.KernelSupervisor.serve = lambda self, sock: (time.sleep(2), serve(self, sock))[1]\n"
         "sys.exit(bootstrap.main([]))\n"
     )
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "KERNEL_ID": kernel_id,
-           "RESPONSE_ADDRESS": manager.response_address, "PUBLIC_KEY": manager.public_key, "POD_IP": POD_IP}
-    process = subprocess.Popen([sys.executable, "-c", slow_to_serve, str(BOOTSTRAP.parent)], env=env,
-                               stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    process = start_bootstrap(sys.executable, manager, kernel_id, log_path, args=["-c", slow_to_serve, str(BOOTSTRAP.parent)])
     try:
         info = loop.run_until_complete(receive_connection_info(manager, kernel_id, process, log_path))
         comm_client(info, kernel_id).shutdown_listener()
