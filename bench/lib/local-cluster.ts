@@ -2,7 +2,7 @@
 // controller-manager, kwok), with the project's CRDs installed, and the real sidecar as a child
 // process (the production build, controller/dist/main.js).
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeClient } from "../../controller/src/runtime/client.ts";
@@ -56,23 +56,25 @@ export interface Sidecar {
   stop(): void;
 }
 
-/** Starts the sidecar role (with the image's Node flags) and resolves once it logs "running". */
+/** Starts the sidecar role (with the image's Node flags) and resolves once it logs "running".
+ *  Its stdout and stderr go straight to the log file: through a pipe to this busy harness, the
+ *  sidecar's synchronous stdout writes would block when the pipe fills, which containerd (reading
+ *  a pod's logs at once) never makes it do. */
 export async function startSidecar(opts: { entry: string; kubeconfig: string; namespace: string; logFile: string; nodeFlags?: string[]; extraArgs?: string[] }): Promise<Sidecar> {
-  const out = createWriteStream(opts.logFile);
+  const fd = openSync(opts.logFile, "w");
   const nodeFlags = opts.nodeFlags ?? CONTROLLER_NODE_FLAGS;
-  const child = spawn(process.execPath, [...nodeFlags, opts.entry, "--role", "sidecar", "--namespace", opts.namespace, "--kubeconfig", opts.kubeconfig, "--metrics-addr", "127.0.0.1:0", ...(opts.extraArgs ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.pipe(out);
-  let buf = "";
-  const metricsPort = await new Promise<number>((res, rej) => {
-    child.on("exit", (code) => rej(new Error(`the sidecar for ${opts.namespace} exited with ${code}; see ${opts.logFile}`)));
-    child.stdout!.on("data", (d: Buffer) => {
-      out.write(d);
-      buf += d.toString();
-      const m = /"msg":"running".*?"metricsPort":(\d+)/.exec(buf);
-      if (m) res(Number(m[1]));
-      if (buf.length > 65536) buf = buf.slice(-4096);
-    });
-  });
-  // After "running" only the log matters: keep draining stdout into the file.
+  const child = spawn(process.execPath, [...nodeFlags, opts.entry, "--role", "sidecar", "--namespace", opts.namespace, "--kubeconfig", opts.kubeconfig, "--metrics-addr", "127.0.0.1:0", ...(opts.extraArgs ?? [])], { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  let exited: number | null | undefined;
+  child.on("exit", (code) => { exited = code; });
+  const deadline = Date.now() + 60_000;
+  let metricsPort = 0;
+  while (!metricsPort) {
+    if (exited !== undefined) throw new Error(`the sidecar for ${opts.namespace} exited with ${exited}; see ${opts.logFile}`);
+    if (Date.now() > deadline) { child.kill("SIGTERM"); throw new Error(`the sidecar for ${opts.namespace} did not log "running" within 60 s; see ${opts.logFile}`); }
+    const m = /"msg":"running".*?"metricsPort":(\d+)/.exec(readFileSync(opts.logFile, "utf8"));
+    if (m) metricsPort = Number(m[1]);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
   return { process: child, metricsPort, stop: () => { child.kill("SIGTERM"); } };
 }
