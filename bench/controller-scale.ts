@@ -117,16 +117,22 @@ async function watchKind<T extends KubeObject>(gvk: typeof POD_GVK, onEvent: (e:
     if (++failures > 50) throw err;
     await sleep(200);
   };
-  let resourceVersion = "";
-  while (!resourceVersion) {
-    try { resourceVersion = (await client.list<T>(gvk, { namespace: NS, labelSelector, limit: 1 })).resourceVersion; } catch (err) { await retry(err); }
-  }
+  // The list's resourceVersion can predate a new CRD's watch cache, which then answers the watch
+  // with 410 Expired: until an event has been seen, listing again loses nothing, so do that.
+  let resourceVersion = "", seen = 0;
   while (!signal.aborted) {
+    while (!resourceVersion) {
+      try { resourceVersion = (await client.list<T>(gvk, { namespace: NS, labelSelector, limit: 1 })).resourceVersion; } catch (err) { await retry(err); }
+    }
     await client.watch<T>(gvk, { namespace: NS, labelSelector, resourceVersion, timeoutSeconds: 600 }, (e) => {
       const now = performance.now();
+      if (e.type === "ERROR") {
+        const expired = (e.object as { code?: number }).code === 410;
+        if (expired && seen === 0) { resourceVersion = ""; throw new Error(`watch ${gvk.kind}: expired before any event; listing again`); }
+        throw new Error(`watch ${gvk.kind}: ${JSON.stringify(e.object)}`);
+      }
       if (e.object.metadata?.resourceVersion) resourceVersion = e.object.metadata.resourceVersion;
-      if (e.type === "ERROR") throw new Error(`watch ${gvk.kind}: ${JSON.stringify(e.object)}`);
-      if (e.type !== "BOOKMARK") onEvent(e, now);
+      if (e.type !== "BOOKMARK") { seen++; onEvent(e, now); }
     }, signal).catch(retry);
   }
 }
@@ -155,6 +161,18 @@ async function until(what: string, done: () => boolean, timeoutMs: number): Prom
     await sleep(20);
   }
   return performance.now();
+}
+
+/** Waits (at most 30 s) until the API server is back to its idle CPU, so that each load starts
+ *  from a quiet cluster rather than in the tail of the previous one's clean-up. */
+let idleApiserverCpu = 0;
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    const a = sample(apiserverPid).cpuS;
+    await sleep(1000);
+    if (sample(apiserverPid).cpuS - a <= idleApiserverCpu * 1.5 + 0.03) return;
+  }
+  log("the API server did not settle within 30 s; going on");
 }
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -235,10 +253,11 @@ const controllerMetrics = async (): Promise<Map<string, number>> => scrape(`http
 
 
 // "floor": the harness does a kernel's contractual API work itself, with no controller: it creates
-// the JupyterKernel, then its pod (owned by it, so deleting the kernel leaves the pod to the garbage
-// collector, as DESIGN.md's contract has it), and writes the kernel's status once when its watch
-// sees the pod Running (the body the controller writes then, by server-side apply). No controller
-// can do less, so the floor's burst and deletion against the direct pods bound what any controller
+// the JupyterKernel, then its pod (owned by it, with no finalizer, as DESIGN.md's contract has it),
+// writes the kernel's status once when its watch sees the pod Running (the body the controller
+// writes then, by server-side apply), and deletes the pod (uid precondition) right after the
+// kernel rather than waiting for the garbage collector. No controller can do less or react sooner,
+// so the floor's latency, burst and deletion against the direct pods bound what any controller
 // could reach here.
 type Mode = "direct" | "floor" | "kernels";
 const create = async (mode: Mode, name: string): Promise<void> => {
@@ -248,10 +267,13 @@ const create = async (mode: Mode, name: string): Promise<void> => {
     const kernel = await client.create(kernelObject(name));
     const r = desiredKernelPod(kernel, undefined, undefined, { bootstrapConfigMap: "elastic-jupyter-kernel-bootstrap" });
     if ("error" in r) throw new Error(r.error.message);
-    floorObjects.set(name, { kernel, pod: await client.create(r.pod) });
+    const pod = await client.create(r.pod);
+    floorObjects.set(name, { kernel, pod });
+    floorPods.set(name, { name: pod.metadata!.name!, uid: pod.metadata!.uid! });
   }
 };
 const floorObjects = new Map<string, { kernel: JupyterKernel & KubeObject; pod: Pod }>();
+const floorPods = new Map<string, { name: string; uid: string }>();
 /** The floor's one status write per kernel, as soon as the harness's watch has seen its pod Running. */
 async function floorStatusWrites(names: string[]): Promise<void> {
   await pool(names, 32, async (name) => {
@@ -264,6 +286,12 @@ async function floorStatusWrites(names: string[]): Promise<void> {
 }
 const remove = async (mode: Mode, name: string): Promise<void> => {
   await client.delete(mode === "direct" ? POD_GVK : KERNEL_GVK, NS, name);
+  const pod = floorPods.get(name);
+  if (mode === "floor" && pod) {
+    // As the sidecar does: the pod goes at once instead of waiting for the garbage collector.
+    await client.delete(POD_GVK, NS, pod.name, { uid: pod.uid });
+    floorPods.delete(name);
+  }
 };
 
 async function waitGone(names: string[], timeoutMs: number): Promise<number> {
@@ -271,7 +299,8 @@ async function waitGone(names: string[], timeoutMs: number): Promise<number> {
 }
 
 async function rateLoad(mode: Mode): Promise<Record<string, unknown>> {
-  const names = Array.from({ length: RATE_COUNT }, (_, i) => `${mode === "direct" ? "d" : "k"}-rate-${i}`);
+  const names = Array.from({ length: RATE_COUNT }, (_, i) => `${mode[0]}-rate-${i}`);
+  const statusWrites = mode === "floor" ? floorStatusWrites(names) : Promise.resolve();
   const started = new Map<string, number>();
   const interval = 1000 / RATE;
   const t0 = performance.now();
@@ -286,11 +315,12 @@ async function rateLoad(mode: Mode): Promise<Record<string, unknown>> {
   }
   await Promise.all(inflight);
   await until("all Running", () => names.every((n) => times.get(n)?.running !== undefined && (mode === "direct" || times.get(n)?.kernelRunning !== undefined)), 120_000);
+  await statusWrites;
   const lat = (f: (t: Times) => number | undefined): number[] => names.map((n) => f(times.get(n)!)! - started.get(n)!);
   const result = {
-    podCreated: mode === "kernels" ? dist(lat((t) => t.created)) : undefined,
+    podCreated: mode !== "direct" ? dist(lat((t) => t.created)) : undefined,
     podRunning: dist(lat((t) => t.running)),
-    kernelRunning: mode === "kernels" ? dist(lat((t) => t.kernelRunning)) : undefined,
+    kernelRunning: mode !== "direct" ? dist(lat((t) => t.kernelRunning)) : undefined,
   };
   await pool(names, 32, (n) => remove(mode, n));
   await waitGone(names, 180_000);
@@ -325,20 +355,28 @@ watching.catch((err: unknown) => {
   if (!args["keep-cluster"]) cluster.down();
   process.exit(1);
 });
-await sleep(500);
+await sleep(3000);
+{ const a = sample(apiserverPid).cpuS; await sleep(3000); idleApiserverCpu = (sample(apiserverPid).cpuS - a) / 3; }
+log(`the API server's idle CPU: ${idleApiserverCpu.toFixed(2)} CPU-s/s`);
 
 try {
   // Direct-pod baselines first (no controller running, so it takes no CPU from them).
   log(`direct pods: ${RATE_COUNT} at ${RATE}/s`);
+  await settle();
   const directRate = await rateLoad("direct");
   log(`direct pods: ${BURST} at once`);
+  await settle();
   let a0 = sample(apiserverPid);
   const dp0 = await apiserverRequests("pods");
   const directBurst = await burstLoad("direct", BURST, "burst");
   const directBurstApiserverCpuS = sample(apiserverPid).cpuS - a0.cpuS;
   const directPodRequests = diff(dp0, await apiserverRequests("pods"));
 
+  log(`the contract's floor, no controller: ${RATE_COUNT} kernels at ${RATE}/s, their pods created by the harness`);
+  await settle();
+  const floorRate = await rateLoad("floor");
   log(`the contract's floor, no controller: ${BURST} kernels and their pods created by the harness`);
+  await settle();
   a0 = sample(apiserverPid);
   const fk0 = await apiserverRequests("jupyterkernels"), fp0 = await apiserverRequests("pods");
   const floorBurst = await burstLoad("floor", BURST, "burst");
@@ -353,6 +391,7 @@ try {
   const idle = sample(pid);
   const heap: Record<string, number> = { idle: await heapMiB("idle") };
 
+  await settle();
   log(`kernels: ${RATE_COUNT} at ${RATE}/s`);
   let live300 = 0;
   const kernelRate = await (async () => {
@@ -364,6 +403,7 @@ try {
   })();
 
   log(`kernels: ${BURST} at once`);
+  await settle();
   a0 = sample(apiserverPid);
   const c0 = sample(pid);
   const k0 = await apiserverRequests("jupyterkernels"), p0 = await apiserverRequests("pods"), m0 = await controllerMetrics();
@@ -387,6 +427,7 @@ try {
     reconciles: perKernel(reconciles),
   };
 
+  await settle();
   log(`kernels: ${LIVE} live`);
   let live5000 = 0, steady: Record<string, unknown> = {};
   const e0 = sumBy(await controllerMetrics(), "elastic_jupyter_reconcile_errors_total", {}, []);
@@ -406,7 +447,7 @@ try {
   const peak = sample(pid);
 
   Object.assign(report, {
-    rate: { count: RATE_COUNT, perSecond: RATE, direct: directRate, kernels: kernelRate },
+    rate: { count: RATE_COUNT, perSecond: RATE, direct: directRate, floor: floorRate, kernels: kernelRate },
     burst: { count: BURST, direct: { ...directBurst, apiserverCpuS: directBurstApiserverCpuS }, floor: { ...floorBurst, apiserverCpuS: floorBurstApiserverCpuS }, kernels: { ...kernelBurst, apiserverCpuS: kernelBurstApiserverCpuS, controllerCpuS: c1.cpuS - c0.cpuS }, requestsPerKernel: burstRequests },
     live: { count: LIVE, kernels: kernelLive, reconcileErrors: (e1.get("") ?? 0) - (e0.get("") ?? 0), podsLeft: leftPods, steady },
     controllerRssMiB: { idle: idle.rssMiB, live300, live2000, live5000, peak: peak.hwmMiB },
@@ -431,6 +472,7 @@ function formatTable(r: Record<string, any>): string {
   const ms = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? "—" : `${x.toFixed(1)} ms`);
   const s = (x: number): string => `${x.toFixed(1)} s`;
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  const fr = r.rate.floor;
   const dr = r.rate.direct.podRunning, kr = r.rate.kernels.podRunning, kc = r.rate.kernels.podCreated, kk = r.rate.kernels.kernelRunning;
   const db = r.burst.direct, kb = r.burst.kernels, fb = r.burst.floor;
   const rows = [
@@ -441,11 +483,13 @@ function formatTable(r: Record<string, any>): string {
     [`${r.rate.count} at ${r.rate.perSecond}/s: create → pod Running p95`, ms(dr.p95), ms(kr.p95), ratio(kr.p95, dr.p95), ""],
     [`${r.rate.count} at ${r.rate.perSecond}/s: create → pod Running p99`, ms(dr.p99), ms(kr.p99), ratio(kr.p99, dr.p99), "≤ 1.10×"],
     [`${r.rate.count} at ${r.rate.perSecond}/s: create → kernel status Running p50 / p99`, "—", `${ms(kk.p50)} / ${ms(kk.p99)}`, "", ""],
+    [`${r.rate.count} at ${r.rate.perSecond}/s, the contract's floor (no controller: the harness creates each kernel, then its pod): CR → pod created p50 / p99`, "—", `${ms(fr.podCreated.p50)} / ${ms(fr.podCreated.p99)}`, "", "bounds the 30 ms row"],
+    [`${r.rate.count} at ${r.rate.perSecond}/s, the contract's floor: create → pod Running p50 / p99`, `${ms(dr.p50)} / ${ms(dr.p99)}`, `${ms(fr.podRunning.p50)} / ${ms(fr.podRunning.p99)}`, `${ratio(fr.podRunning.p50, dr.p50)} / ${ratio(fr.podRunning.p99, dr.p99)}`, "bounds the 1.10× rows"],
     [`${r.burst.count} at once: all pods Running`, s(db.allRunningS), s(kb.allRunningS), ratio(kb.allRunningS, db.allRunningS), "≤ 1.25×"],
     [`${r.burst.count} at once: all kernel statuses Running`, "—", s(kb.allKernelsRunningS), "", ""],
     [`${r.burst.count} deleted: all pods gone`, s(db.allGoneS), s(kb.allGoneS), ratio(kb.allGoneS, db.allGoneS), "≤ 1.25×"],
     [`${r.burst.count}: API server CPU, create to gone`, s(db.apiserverCpuS), s(kb.apiserverCpuS), ratio(kb.apiserverCpuS, db.apiserverCpuS), ""],
-    [`${r.burst.count} at once / deleted, the contract's floor (no controller: the harness creates each kernel and its owned pod)`, `${s(db.allRunningS)} / ${s(db.allGoneS)}`, `${s(fb.allRunningS)} / ${s(fb.allGoneS)}`, `${ratio(fb.allRunningS, db.allRunningS)} / ${ratio(fb.allGoneS, db.allGoneS)}`, "bounds the 1.25× rows"],
+    [`${r.burst.count} at once / deleted, the contract's floor (no controller: the harness creates and deletes each kernel and its owned pod)`, `${s(db.allRunningS)} / ${s(db.allGoneS)}`, `${s(fb.allRunningS)} / ${s(fb.allGoneS)}`, `${ratio(fb.allRunningS, db.allRunningS)} / ${ratio(fb.allGoneS, db.allGoneS)}`, "bounds the 1.25× rows"],
     [`${r.burst.count}: API server CPU, the contract's floor`, s(db.apiserverCpuS), s(fb.apiserverCpuS), ratio(fb.apiserverCpuS, db.apiserverCpuS), ""],
     [`${r.burst.count}: controller CPU, create to gone`, "—", `${kb.controllerCpuS.toFixed(1)} CPU-s`, "", "≤ 11.3 CPU-s"],
     [`${r.live.count} live: all Running / all gone`, "—", `${s(r.live.kernels.allKernelsRunningS)} / ${s(r.live.kernels.allGoneS)}`, "", "no errors, no pods left"],
@@ -465,7 +509,7 @@ function formatTable(r: Record<string, any>): string {
     `Per kernel over the ${r.burst.count}-kernel burst (creation to deletion):`,
     `- API server, jupyterkernels (verb subresource): ${fmt(req.apiserverJupyterKernels)} (the harness's own: 1 POST, 1 DELETE)`,
     `- API server, pods: ${fmt(req.apiserverPods)} (per direct pod, the baseline: ${fmt(req.apiserverDirectPods)}; the harness's own: 1 POST, 1 DELETE)`,
-    `- the contract's floor (no controller), API server: jupyterkernels ${fmt(req.apiserverFloorJupyterKernels)}; pods ${fmt(req.apiserverFloorPods)} (the harness's own: 1 POST, 1 APPLY status and 1 DELETE of the kernel, 1 POST of the pod)`,
+    `- the contract's floor (no controller), API server: jupyterkernels ${fmt(req.apiserverFloorJupyterKernels)}; pods ${fmt(req.apiserverFloorPods)} (the harness's own: 1 POST, 1 APPLY status and 1 DELETE of the kernel, 1 POST and 1 DELETE of the pod)`,
     `- the controller's client (verb resource): ${fmt(req.controller)}`,
     `- kernel reconciles: ${fmt(req.reconciles)}`,
     `- steady state (${r.live.count} live, ${r.live.steady.windowS} s): controller requests ${fmt(r.live.steady.controllerRequests)}`,
