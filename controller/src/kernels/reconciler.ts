@@ -78,6 +78,31 @@ export class KernelWriteState {
     if (this.deleted.size > 10_000) for (const [u, at] of this.deleted) if (now - at > 600_000 || this.deleted.size > 10_000) this.deleted.delete(u);
   }
   wasDeleted(uid: string | undefined): boolean { return uid !== undefined && this.deleted.has(uid); }
+
+  /** Pod deletions in flight (by pod uid), and those waiting for a slot. */
+  private readonly reaping = new Set<string>();
+  private readonly reapWaiting: Array<() => void> = [];
+  private reapRunning = 0;
+  /** At most this many pods of deleted kernels are deleted at once. */
+  reapLimit = 16;
+  /** Deletes a deleted kernel's pod without holding a worker: when many kernels go at once, each
+   *  DELETE waits on a busy API server, and with the workers held the garbage collector deletes
+   *  most pods first, after a GET of each kernel. A failure is left to the garbage collector,
+   *  which deletes the pod in any case (the kernel owns it); this only makes it sooner. */
+  reapPod(podUid: string, del: () => Promise<void>, onError: (e: unknown) => void): void {
+    if (this.reaping.has(podUid)) return;
+    this.reaping.add(podUid);
+    const run = (): void => {
+      this.reapRunning++;
+      del().catch(onError).finally(() => {
+        this.reapRunning--;
+        this.reaping.delete(podUid);
+        this.reapWaiting.shift()?.();
+      });
+    };
+    if (this.reapRunning < this.reapLimit) run();
+    else this.reapWaiting.push(run);
+  }
   /** When a pod of each kernel (by uid) was first seen: a recorded admission whose pod has been
    *  seen no longer counts (admission-record.ts). Fed by the pod informer (watchKernelPodsSeen). */
   private readonly podsSeen = new Map<string, number>();
@@ -109,8 +134,12 @@ export async function reconcileKernel(deps: KernelReconcilerDeps, key: string): 
   if (cachedPod && !cachedPod.metadata?.deletionTimestamp && owner && owner.uid !== kernel?.metadata?.uid && deps.state.wasDeleted(owner.uid)) {
     // Its kernel is gone: delete the pod now (the garbage collector would, later). The uid
     // precondition never touches a pod created since for a new kernel of the same name.
-    await deps.client.delete(POD_GVK, namespace, name, { uid: cachedPod.metadata!.uid! });
-    deps.log.with({ kernel: key }).info("deleted the pod of a deleted kernel", { pod: name });
+    const uid = cachedPod.metadata!.uid!;
+    const log = deps.log.with({ kernel: key });
+    deps.state.reapPod(uid, async () => {
+      await deps.client.delete(POD_GVK, namespace, name, { uid });
+      log.info("deleted the pod of a deleted kernel", { pod: name });
+    }, (e) => log.warn("could not delete the pod of a deleted kernel; the garbage collector will", { pod: name, error: e }));
     return {}; // a kernel of the same name gets its pod when this one's deletion is seen
   }
   if (!kernel) {

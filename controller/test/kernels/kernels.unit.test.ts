@@ -383,3 +383,42 @@ describe("planKernel", () => {
     expect(plan.createPod).to.equal(undefined);
   });
 });
+
+describe("KernelWriteState.reapPod: deleted kernels' pods, off the workers", () => {
+  const deferred = (): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } => {
+    let resolve!: () => void, reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it("deletes at most reapLimit pods at once, each pod once while its delete is in flight, and starts the next as one ends", async () => {
+    const state = new KernelWriteState();
+    state.reapLimit = 2;
+    const started: string[] = [];
+    const calls = new Map<string, ReturnType<typeof deferred>>();
+    const reap = (uid: string): void => state.reapPod(uid, () => { started.push(uid); const d = deferred(); calls.set(uid, d); return d.promise; }, () => {});
+    reap("a"); reap("b"); reap("c"); reap("a");
+    expect(started).to.deep.equal(["a", "b"]);
+    calls.get("a")!.resolve();
+    await tick();
+    expect(started).to.deep.equal(["a", "b", "c"]);
+    reap("a"); // a's delete ended: a pod seen again (not yet terminating in the cache) is deleted again
+    expect(started).to.deep.equal(["a", "b", "c"]);
+    calls.get("b")!.resolve();
+    await tick();
+    expect(started).to.deep.equal(["a", "b", "c", "a"]);
+  });
+
+  it("hands a failed delete to onError and frees its slot", async () => {
+    const state = new KernelWriteState();
+    state.reapLimit = 1;
+    const errors: unknown[] = [];
+    const started: string[] = [];
+    state.reapPod("x", async () => { started.push("x"); throw new Error("503"); }, (e) => errors.push(e));
+    state.reapPod("y", async () => { started.push("y"); }, (e) => errors.push(e));
+    await tick();
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(["503"]);
+    expect(started).to.deep.equal(["x", "y"]);
+  });
+});
