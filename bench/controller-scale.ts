@@ -3,11 +3,11 @@
 //
 //   npm run bench:controller-scale [-- --seed 1 --out bench/results --keep-cluster]
 //
-// Loads, each measured for direct pods first and then for JupyterKernels (sidecar role as a child
-// process, the production build, watching one namespace):
+// Loads, each measured for direct pods first, then for the contract's floor (JupyterKernels with
+// no controller: see Mode below), then for JupyterKernels (sidecar role as a child process, the
+// production build, watching one namespace); each starts once the API server is idle again:
 //   - 300 at 20/s: create -> pod created, -> pod Running, -> kernel status Running (p50/p95/p99);
-//   - 2,000 at once: until all Running, then all deleted until every pod is gone; also as the
-//     contract's floor, before the controller starts (see Mode below);
+//   - 2,000 at once: until all Running, then all deleted until every pod is gone;
 //   - 5,000 live kernels (no direct baseline): converge, a quiet steady-state window, clean up.
 // Also: the controller's RSS and CPU, reconciles, and API requests per kernel by verb, from the
 // API server's own metrics (apiserver_request_total) and from the controller's client metrics.
