@@ -336,7 +336,7 @@ async function burstLoad(mode: Mode, count: number, tag: string, onLive?: () => 
   const tRunning = await until(`${count} Running`, () => names.every((n) => times.get(n)?.running !== undefined), 600_000);
   const tKernels = mode === "kernels" ? await until(`${count} kernels Running`, () => names.every((n) => times.get(n)?.kernelRunning !== undefined), 600_000) : tRunning;
   await statusWrites;
-  if (onLive) await onLive();
+  if (onLive && count > 0) await onLive();
   const d0 = performance.now();
   await pool(names, 32, (n) => remove(mode, n));
   const tGone = await waitGone(names, 900_000);
@@ -494,8 +494,8 @@ function formatTable(r: Record<string, any>): string {
     [`${r.burst.count}: controller CPU, create to gone`, "—", `${kb.controllerCpuS.toFixed(1)} CPU-s`, "", "≤ 11.3 CPU-s"],
     [`${r.live.count} live: all Running / all gone`, "—", `${s(r.live.kernels.allKernelsRunningS)} / ${s(r.live.kernels.allGoneS)}`, "", "no errors, no pods left"],
     [`${r.live.count} live: reconcile errors / pods left`, "—", `${r.live.reconcileErrors} / ${r.live.podsLeft}`, "", "0 / 0"],
-    ["controller RSS idle / 300 / 2,000 / 5,000 live", "—", `${r.controllerRssMiB.idle.toFixed(0)} / ${r.controllerRssMiB.live300.toFixed(0)} / ${r.controllerRssMiB.live2000.toFixed(0)} / ${r.controllerRssMiB.live5000.toFixed(0)} MiB`, "", "2,000 ≤ 79 MiB (83 MB); 5,000 ≤ 150 MiB"],
-    ["controller V8 heap in use, idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => (r.controllerHeapUsedMiB[k] ?? NaN).toFixed(0)).join(" / ") + " MiB", "", ""],
+    ["controller RSS idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => (r.controllerRssMiB[k] ? r.controllerRssMiB[k].toFixed(0) : "—")).join(" / ") + " MiB", "", "2,000 ≤ 79 MiB (83 MB); 5,000 ≤ 150 MiB"],
+    ["controller V8 heap in use, idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => (r.controllerHeapUsedMiB[k] === undefined ? "—" : r.controllerHeapUsedMiB[k].toFixed(0))).join(" / ") + " MiB", "", ""],
     ["controller RSS anonymous / file-backed (node binary), idle / 300 / 2,000 / 5,000 live", "—", ["idle", "live300", "live2000", "live5000"].map((k) => r.controllerMemoryMiB?.[k] ? `${r.controllerMemoryMiB[k].rssAnonMiB.toFixed(0)} + ${r.controllerMemoryMiB[k].rssFileMiB.toFixed(0)}` : "—").join(" / ") + " MiB", "", ""],
     ["controller V8 heap committed / external, idle / 2,000 live", "—", ["idle", "live2000"].map((k) => r.controllerMemoryMiB?.[k] ? `${r.controllerMemoryMiB[k].heapCommittedMiB.toFixed(0)} / ${r.controllerMemoryMiB[k].externalMiB.toFixed(0)}` : "—").join(", ") + " MiB", "", ""],
   ];
