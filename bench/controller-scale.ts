@@ -269,11 +269,10 @@ const create = async (mode: Mode, name: string): Promise<void> => {
     if ("error" in r) throw new Error(r.error.message);
     const pod = await client.create(r.pod);
     floorObjects.set(name, { kernel, pod });
-    floorPods.set(name, { name: pod.metadata!.name!, uid: pod.metadata!.uid! });
   }
 };
+/** The floor's kernels and their pods as created, by name, until removed. */
 const floorObjects = new Map<string, { kernel: JupyterKernel & KubeObject; pod: Pod }>();
-const floorPods = new Map<string, { name: string; uid: string }>();
 /** The floor's one status write per kernel, as soon as the harness's watch has seen its pod Running. */
 async function floorStatusWrites(names: string[]): Promise<void> {
   await pool(names, 32, async (name) => {
@@ -281,16 +280,15 @@ async function floorStatusWrites(names: string[]): Promise<void> {
     const { kernel, pod } = floorObjects.get(name)!;
     const running: Pod = { ...pod, spec: { ...pod.spec!, nodeName: "gpu-node-0" }, status: { phase: "Running", podIP: "10.0.0.1", startTime: pod.metadata!.creationTimestamp, conditions: [{ type: "PodScheduled", status: "True" }, { type: "Ready", status: "True" }] } };
     await applyStatus(client, kernel, statusFromPod(kernel, running, new Date().toISOString()), { fieldManager: "elastic-jupyter" });
-    floorObjects.delete(name);
   });
 }
 const remove = async (mode: Mode, name: string): Promise<void> => {
   await client.delete(mode === "direct" ? POD_GVK : KERNEL_GVK, NS, name);
-  const pod = floorPods.get(name);
-  if (mode === "floor" && pod) {
+  const pod = mode === "floor" ? floorObjects.get(name)?.pod.metadata : undefined;
+  if (pod) {
     // As the sidecar does: the pod goes at once instead of waiting for the garbage collector.
-    await client.delete(POD_GVK, NS, pod.name, { uid: pod.uid });
-    floorPods.delete(name);
+    await client.delete(POD_GVK, NS, pod.name!, { uid: pod.uid });
+    floorObjects.delete(name);
   }
 };
 
@@ -512,7 +510,7 @@ function formatTable(r: Record<string, any>): string {
     `- the contract's floor (no controller), API server: jupyterkernels ${fmt(req.apiserverFloorJupyterKernels)}; pods ${fmt(req.apiserverFloorPods)} (the harness's own: 1 POST, 1 APPLY status and 1 DELETE of the kernel, 1 POST and 1 DELETE of the pod)`,
     `- the controller's client (verb resource): ${fmt(req.controller)}`,
     `- kernel reconciles: ${fmt(req.reconciles)}`,
-    `- steady state (${r.live.count} live, ${r.live.steady.windowS} s): controller requests ${fmt(r.live.steady.controllerRequests)}`,
+    r.live.steady.controllerRequests ? `- steady state (${r.live.count} live, ${r.live.steady.windowS} s): controller requests ${fmt(r.live.steady.controllerRequests)}` : "- steady state: not measured (--live 0)",
     "",
   ].join("\n");
 }

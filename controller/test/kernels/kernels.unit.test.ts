@@ -385,10 +385,10 @@ describe("planKernel", () => {
 });
 
 describe("KernelWriteState.reapPod: deleted kernels' pods, off the workers", () => {
-  const deferred = (): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } => {
-    let resolve!: () => void, reject!: (e: unknown) => void;
-    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
+  const deferred = (): { promise: Promise<void>; resolve: () => void } => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((res) => { resolve = res; });
+    return { promise, resolve };
   };
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
