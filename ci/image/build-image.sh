@@ -61,7 +61,10 @@ inputs() {
   go env GOVERSION   # the builder's gzip output is part of the digest
 }
 OUT="$EJ_CACHE/images/$IMAGE-$(inputs | sha256sum | cut -c1-16)"
+# The three images of each kind last built or used stay cached (a checkout of another branch, a
+# test run of the previous commit); older ones go.
 if [[ -f "$OUT/digest" && -z "${EJ_IMAGE_FORCE:-}" ]]; then
+  touch "$OUT"; prune_cache 3 "$EJ_CACHE/images/$IMAGE"-*/
   log "$IMAGE image: cached $(cat "$OUT/digest") ($OUT)"
   echo "$OUT"; exit 0
 fi
@@ -128,6 +131,8 @@ stage_app() { # root
     --no-audit --no-fund --loglevel=error >&2)
   # Workspace links: the API types package (schema-gen) is not shipped, the controller is /app/controller.
   rm -rf "$app/schema-gen" "$app/node_modules/@elastic-jupyter/api" "$app/package-lock.json"
+  # Type declarations that client-node lists as dependencies: never loaded at run time.
+  rm -rf "$app/node_modules/@types"
   "$NODE_BIN" node_modules/typescript/bin/tsc -p controller/tsconfig.build.json --outDir "$app/controller/dist"
   cp -r charts/elastic-jupyter/files "$app/charts/elastic-jupyter/files"
 }
@@ -237,6 +242,7 @@ if [[ "$a" != "$b" ]]; then
 fi
 sbom "$a" "$work/a" >"$work/a/out/sbom.cdx.json"
 echo "$TAG@$a" >"$work/a/out/ref"
-rm -rf "$OUT"; mv "$work/a/out" "$OUT"; rm -rf "$work"
+rm -rf "$OUT"; mv "$work/a/out" "$OUT"; rm -rf "$work"; touch "$OUT"
+prune_cache 3 "$EJ_CACHE/images/$IMAGE"-*/
 log "$IMAGE image: $a (two builds equal) in $((SECONDS - t)) s; $(du -sh "$OUT/image.tar" | cut -f1) as a docker tar"
 echo "$OUT"

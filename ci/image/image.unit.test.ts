@@ -142,3 +142,18 @@ print(json.dumps(m.gateway_argv(json.loads(sys.argv[2]), sys.argv[3:])))`, join(
     expect(argv({ EG_ALLOWED_KERNELS: "null" }).some((f) => f.includes("whitelist"))).to.equal(false);
   });
 });
+
+describe("image cache pruning (ci/lib.sh prune_cache)", () => {
+  it("keeps the three images of a kind last built or used, and leaves other kinds and work dirs alone", () => {
+    const images = mkdtempSync(join(tmpdir(), "ej-images-"));
+    const names = ["controller-aaaa", "controller-bbbb", "controller-cccc", "controller-dddd", "controller-e e", "gateway-1111", ".work-controller"];
+    names.forEach((n, i) => {
+      mkdirSync(join(images, n)); writeFileSync(join(images, n, "digest"), n);
+      // mtimes one minute apart, in list order (the last the newest); "controller-bbbb" used just now
+      execFileSync("touch", ["-d", `@${1_700_000_000 + (n === "controller-bbbb" ? 10_000 : i * 60)}`, join(images, n)]);
+    });
+    execFileSync("bash", ["-c", `source ci/lib.sh; prune_cache 3 "$1"/controller-*/`, "-", images], { cwd: repoRoot });
+    const left = execFileSync("ls", ["-A", images], { encoding: "utf8" }).trim().split("\n").sort();
+    expect(left).to.deep.equal([".work-controller", "controller-bbbb", "controller-dddd", "controller-e e", "gateway-1111"]);
+  });
+});

