@@ -131,8 +131,8 @@ stage_app() { # root
     --no-audit --no-fund --loglevel=error >&2)
   # Workspace links: the API types package (schema-gen) is not shipped, the controller is /app/controller.
   rm -rf "$app/schema-gen" "$app/node_modules/@elastic-jupyter/api" "$app/package-lock.json"
-  # Type declarations that client-node lists as dependencies: never loaded at run time.
-  rm -rf "$app/node_modules/@types"
+  # Type declarations that client-node lists as dependencies (some nested): never loaded at run time.
+  find "$app/node_modules" -type d -name @types -prune -exec rm -rf {} +
   "$NODE_BIN" node_modules/typescript/bin/tsc -p controller/tsconfig.build.json --outDir "$app/controller/dist"
   cp -r charts/elastic-jupyter/files "$app/charts/elastic-jupyter/files"
 }
