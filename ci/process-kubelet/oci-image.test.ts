@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { parseImageMap, processFor } from "./image-map.ts";
 import { readOciImage, unpackImage } from "./oci-image.ts";
 import { controllerImage } from "../image/images.ts";
+import { CONTROLLER_NODE_FLAGS } from "../../controller/test/testing/controller-main.ts";
 import { findTools, Sandbox } from "./sandbox.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -26,7 +27,7 @@ describe("controller image (built without a container engine)", function () {
     const image = readOciImage(join(out, "oci"));
     expect(image.digest).to.equal(digest);
     expect(image).to.include({ uid: 65532, gid: 65532, workingDir: "/app" });
-    expect(image.entrypoint).to.deep.equal(["/nodejs/bin/node", "--max-semi-space-size=1", "--max-opt=2", "--heap-growing-percent=20", "controller/dist/main.js"]);
+    expect(image.entrypoint).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js"]);
     const manifest = JSON.parse(execFileSync("tar", ["-xOf", join(out, "image.tar"), "manifest.json"], { encoding: "utf8" }));
     expect(manifest[0].RepoTags).to.deep.equal([`ghcr.io/elastic-jupyter/controller:${JSON.parse(readFileSync(join(repoRoot, "controller/package.json"), "utf8")).version}`]);
     expect(manifest[0].Layers).to.have.length(3);
@@ -41,7 +42,7 @@ describe("controller image (built without a container engine)", function () {
     const state = mkdtempSync(join(tmpdir(), "oci-run-"));
     const map = parseImageMap([{ match: "*/elastic-jupyter/controller", ociLayout: join(out, "oci") }]);
     const proc = processFor(map, { name: "c", image: "ghcr.io/elastic-jupyter/controller:0.1.0", args: ["--role", "nope"] }, {}, {});
-    expect(proc.argv).to.deep.equal(["/nodejs/bin/node", "--max-semi-space-size=1", "--max-opt=2", "--heap-growing-percent=20", "controller/dist/main.js", "--role", "nope"]);
+    expect(proc.argv).to.deep.equal(["/nodejs/bin/node", ...CONTROLLER_NODE_FLAGS, "controller/dist/main.js", "--role", "nope"]);
     expect(proc.imageEnv).to.include({ NODE_ENV: "production" });
     const root = unpackImage(proc.image!, join(state, "images"));
     expect(existsSync(join(root, "usr/bin/sh")) || existsSync(join(root, "bin/sh"))).to.equal(false);

@@ -30,21 +30,14 @@ export class StringPool {
   get size(): number { return this.current.size + this.previous.size; }
 }
 
-/** Replaces, in place, the object's shareable string values by their pooled copies; returns it. */
+/** Replaces, in place, the object's shareable string values by their pooled copies; returns it.
+ *  Arrays too: their keys are indices, never one of UNIQUE_FIELDS. */
 export function internStrings<T>(value: T, pool: StringPool): T {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      if (typeof v === "string") { if (v.length >= MIN_LENGTH && v.length <= MAX_LENGTH) value[i] = pool.intern(v); }
-      else if (v !== null && typeof v === "object") internStrings(v, pool);
-    }
-  } else if (value !== null && typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    for (const k in o) {
-      const v = o[k];
-      if (typeof v === "string") { if (v.length >= MIN_LENGTH && v.length <= MAX_LENGTH && !UNIQUE_FIELDS.has(k)) o[k] = pool.intern(v); }
-      else if (v !== null && typeof v === "object") internStrings(v, pool);
-    }
+  const o = value as Record<string, unknown>;
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === "string") { if (v.length >= MIN_LENGTH && v.length <= MAX_LENGTH && !UNIQUE_FIELDS.has(k)) o[k] = pool.intern(v); }
+    else if (v !== null && typeof v === "object") internStrings(v, pool);
   }
   return value;
 }
